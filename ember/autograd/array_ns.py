@@ -1,0 +1,33 @@
+"""The backward namespace for non-NumPy arrays (CuPy): the array module plus ember's helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_cache: dict[Any, Any] = {}
+
+
+class _XPNamespace:
+    def __init__(self, xp: Any) -> None:
+        self.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("_")})
+        self._xp = xp
+
+    @staticmethod
+    def astype(x: Any, dt: Any) -> Any:
+        return x.astype(dt, copy=False)
+
+    def add_at(self, target: Any, index: Any, values: Any) -> Any:
+        import cupyx  # only reached for CuPy arrays
+
+        cupyx.scatter_add(target, index, values)
+        return target
+
+
+def namespace(arr: Any) -> Any:
+    from ember.backends import xp_of
+
+    xp = xp_of(arr)
+    ns = _cache.get(xp)
+    if ns is None:
+        ns = _cache[xp] = _XPNamespace(xp)
+    return ns
