@@ -26,6 +26,20 @@ from ember.tensor import Tensor
 
 __version__ = "0.1.0"
 
+# subpackages load on first use: `import ember` stays fast (no nn/optim/data import cost)
+_LAZY = {
+    "nn", "optim", "utils", "linalg", "distributed", "serialization", "datasets", "transforms",
+    "testing", "special", "cuda", "backends_cuda", "fft", "amp", "hub", "onnx", "jit",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"ember.{name}")
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
 float_ = float
 cfloat = None
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 _cache: dict[Any, Any] = {}
+extra: dict[str, Any] = {}  # helpers registered by ops modules (engine.register_array_fn)
 
 
 class _XPNamespace:
     def __init__(self, xp: Any) -> None:
         self.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("_")})
         self._xp = xp
+        self.__dict__.update(extra)
 
     @staticmethod
     def astype(x: Any, dt: Any) -> Any:

@@ -327,3 +327,13 @@ class _NPNamespace:
 
 
 _NP = _NPNamespace()
+
+
+def register_array_fn(name: str, fn: Any) -> None:
+    """Add a helper to the NumPy backward namespace (and CuPy's), e.g. a special function."""
+    setattr(_NP, name, fn)
+    from ember.autograd import array_ns
+
+    array_ns.extra[name] = fn
+    for ns in array_ns._cache.values():
+        setattr(ns, name, fn)

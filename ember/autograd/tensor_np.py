@@ -131,6 +131,11 @@ def take_along_axis(x: Tensor, idx: Any, axis: int) -> Tensor:
     return x.gather(axis, _t(idx))
 
 
+def register(name: str, fn: Any) -> None:
+    """Add a NumPy-named function for backward rules of ops defined elsewhere."""
+    globals()[name] = fn
+
+
 def __getattr__(name: str) -> Any:
     raise NotImplementedError(
         f"double backward (create_graph=True) needs `{name}`, which ember's differentiable "

@@ -1,0 +1,1 @@
+"""Utilities with torch.utils' names."""

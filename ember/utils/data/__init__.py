@@ -1,0 +1,1 @@
+"""Datasets, samplers and DataLoader with torch.utils.data's names (being written)."""
