@@ -39,6 +39,8 @@ def test_forward_matches_numpy(spec):
 
 @by_name
 def test_noncontiguous_inputs(spec):
+    if not spec.noncontig:
+        pytest.skip("op requires contiguous input (as torch)")
     xs = [_f32(x) for x in spec.inputs()]
     cont = spec.fn(ember, *[ember.tensor(x) for x in xs])
     ts = []

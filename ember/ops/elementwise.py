@@ -849,14 +849,6 @@ class NanToNumBackward0(Node):
 _inplace_method("nan_to_num", nan_to_num)
 
 
-class AddcmulBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, F: Any, g: Any, t1: Any, t2: Any) -> tuple:
-        v = self.args
-        return g, g * t2 * v, g * t1 * v
-
-
 @tensor_method
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """input + value * tensor1 * tensor2."""

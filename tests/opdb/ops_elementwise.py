@@ -86,6 +86,7 @@ SPECS = [
     OpSpec("where", lambda T, c, a, b: T.where(c, a, b), np.where, ((3, 4), (3, 4), (4,)), dtypes=("bool", "float", "float")),
     OpSpec("where_scalar", lambda T, c, a: T.where(c, a, 0.0), lambda c, a: np.where(c, a, 0.0), ((3, 4), (3, 4)), dtypes=("bool", "float")),
     OpSpec("nan_to_num", lambda T, a: T.nan_to_num(a, nan=0.5, posinf=2.0, neginf=-2.0), lambda a: np.nan_to_num(a, nan=0.5, posinf=2.0, neginf=-2.0), make=lambda rng: [np.array([[1.0, np.nan, np.inf, -np.inf]])], grad=False),
+    OpSpec("nan_to_num_grad", lambda T, a: T.nan_to_num(a), lambda a: a),
     OpSpec("addcmul", lambda T, a, b, c: T.addcmul(a, b, c, value=0.5), lambda a, b, c: a + 0.5 * b * c, ((3, 4), (3, 4), (1, 4))),
     OpSpec("addcdiv", lambda T, a, b, c: T.addcdiv(a, b, c, value=2), lambda a, b, c: a + 2 * b / c, ((3, 4), (3, 4), (3, 4)), low=0.5, high=2.0),
     OpSpec("xlogy", lambda T, a, b: T.xlogy(a, b), lambda a, b: a * np.log(b), ((3, 4), (3, 4)), low=0.2, high=2.0),

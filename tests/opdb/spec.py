@@ -32,6 +32,7 @@ class OpSpec:
     grad_atol: float = 1e-5
     grad_rtol: float = 1e-4
     torch: bool = True  # compare with torch when installed
+    noncontig: bool = True  # also run on Fortran-ordered inputs (False for .view, as torch)
     distinct: bool = False  # keep samples pairwise distinct (max/sort/median ties)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
