@@ -1,3 +1,313 @@
-"""(being written)"""
+"""Pooling: max (strided windows + argmax, gradient scattered to the argmax), average (a
+composite of ``unfold`` and a sum), adaptive average (two averaging matrices), adaptive max.
 
-__all__: list[str] = []
+The max-pool gradient is a pair of linear primitives adjoint to each other (scatter by index /
+gather by index), so pooling is differentiable to any order, like convolution.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ember.autograd.grad_mode import state as gm
+from ember.autograd.node import Node, record
+from ember.backends import xp_of
+from ember.ops._core import _make, wrap
+from ember.tensor import Tensor
+
+__all__ = [
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool2d",
+    "lp_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+]  # fmt: skip
+
+
+def _tuple(v: Any, n: int = 2) -> tuple[int, ...]:
+    if isinstance(v, int | np.integer):
+        return (int(v),) * n
+    v = tuple(int(x) for x in v)
+    return v * n if len(v) == 1 else v
+
+
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    eff = d * (k - 1) + 1
+    num = size + 2 * p - eff
+    out = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (out - 1) * s >= size + p:  # the last window must start inside input or left pad
+        out -= 1
+    return out
+
+
+# ------------------------------------------------------------------ index scatter/gather pair
+class ScatterFlatBackward(Node):
+    __slots__ = ()
+
+    def backward(self, F: Any, g: Any) -> tuple:
+        (idx,) = self.args
+        return (_gather_flat(g, idx) if hasattr(g, "_data") else _gather_arr(g, idx),)
+
+
+class GatherFlatBackward(Node):
+    __slots__ = ()
+
+    def backward(self, F: Any, g: Any) -> tuple:
+        idx, size = self.args
+        return (_scatter_flat(g, idx, size) if hasattr(g, "_data") else _scatter_arr(g, idx, size),)
+
+
+def _scatter_arr(g: Any, idx: Any, size: int) -> Any:
+    """out[..., idx[..., j]] += g[..., j] over the last axis of (B, J) arrays -> (B, size)."""
+    b = g.shape[0]
+    xp = xp_of(g)
+    flat = (idx + (xp.arange(b) * size)[:, None]).ravel()
+    out = xp.bincount(flat, weights=g.ravel().astype(np.float64, copy=False), minlength=b * size)
+    return out.astype(g.dtype, copy=False).reshape(b, size)
+
+
+def _gather_arr(x: Any, idx: Any) -> Any:
+    xp = xp_of(x)
+    return xp.take_along_axis(x, idx, axis=1)
+
+
+def _scatter_flat(g: Tensor, idx: Any, size: int) -> Tensor:
+    r = wrap(_scatter_arr(g._data, idx, size))
+    if gm.enabled and g._rg:
+        record(ScatterFlatBackward, r, (g,), args=(idx,))
+    return r
+
+
+def _gather_flat(x: Tensor, idx: Any) -> Tensor:
+    r = wrap(_gather_arr(x._data, idx))
+    if gm.enabled and x._rg:
+        record(GatherFlatBackward, r, (x,), args=(idx, x._data.shape[1]))
+    return r
+
+
+class MaxPool2DWithIndicesBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, F: Any, g: Any) -> tuple:
+        idx, in_shape = self.args
+        n, c, h, w = in_shape
+        if hasattr(g, "_data"):
+            gx = _scatter_flat(g.reshape(n * c, -1), idx, h * w)
+        else:
+            gx = _scatter_arr(g.reshape(n * c, -1), idx, h * w)
+        return (F.reshape(gx, in_shape),)
+
+
+def _windows(a: Any, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool, fill: float) -> tuple:
+    """Strided view (N, C, OH, OW, kh, kw) over `a` padded with `fill`; also (OH, OW)."""
+    n, c, h, w = a.shape
+    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil)
+    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil)
+    need_h = (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    ph_hi = max(0, need_h - h - p[0])
+    pw_hi = max(0, need_w - w - p[1])
+    xp = xp_of(a)
+    if p[0] or p[1] or ph_hi or pw_hi:
+        big = xp.full((n, c, h + p[0] + ph_hi, w + p[1] + pw_hi), fill, a.dtype)
+        big[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = a
+        a = big
+    sn, sc, sh, sw = a.strides
+    view = xp.lib.stride_tricks.as_strided(
+        a, (n, c, oh, ow, k[0], k[1]), (sn, sc, sh * s[0], sw * s[1], sh * d[0], sw * d[1])
+    )
+    return view, oh, ow
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> tuple[Tensor, Tensor]:
+    """Max over sliding windows; indices are flat positions in each input plane (as torch)."""
+    a = input._data
+    if a.ndim == 3:
+        v, i = max_pool2d_with_indices(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode)
+        return v.squeeze(0), i.squeeze(0)
+    if a.ndim != 4:
+        raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input, but got: {list(a.shape)}")
+    k = _tuple(kernel_size)
+    s = _tuple(stride) if stride is not None and stride != [] else k
+    p, d = _tuple(padding), _tuple(dilation)
+    if any(pp > kk // 2 for pp, kk in zip(p, k, strict=True)):
+        raise RuntimeError(
+            f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
+            f"kernel_size={k[0]} and dilation={d[0]}"
+        )
+    n, c, h, w = a.shape
+    view, oh, ow = _windows(a, k, s, p, d, ceil_mode, -np.inf)
+    win = view.reshape(n, c, oh, ow, k[0] * k[1])
+    arg = win.argmax(axis=-1)
+    vals = np.take_along_axis(win, arg[..., None], -1)[..., 0] if a.__class__ is np.ndarray else xp_of(a).take_along_axis(win, arg[..., None], -1)[..., 0]
+    # window position -> flat input index
+    xp = xp_of(a)
+    ki, kj = arg // k[1], arg % k[1]
+    rows = xp.arange(oh)[:, None] * s[0] - p[0] + ki * d[0]
+    cols = xp.arange(ow)[None, :] * s[1] - p[1] + kj * d[1]
+    idx = (rows * w + cols).astype(np.int64)
+    r = wrap(np.ascontiguousarray(vals) if a.__class__ is np.ndarray else vals)
+    if gm.enabled and input._rg:
+        record(MaxPool2DWithIndicesBackward0, r, (input,), args=(idx.reshape(n * c, -1), a.shape))
+    return r, _make(idx)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """2-D max pooling over (N, C, H, W) or (C, H, W)."""
+    v, i = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (v, i) if return_indices else v
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> tuple[Tensor, Tensor]:
+    k = _tuple(kernel_size, 1)[0]
+    s = _tuple(stride, 1)[0] if stride is not None and stride != [] else k
+    v, i = max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, _tuple(padding, 1)[0]), (1, _tuple(dilation, 1)[0]), ceil_mode)
+    return v.squeeze(-2), i.squeeze(-2)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """1-D max pooling over (N, C, L) or (C, L)."""
+    v, i = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (v, i) if return_indices else v
+
+
+def _avg_divisor(size: int, k: int, s: int, p: int, out: int, include_pad: bool) -> np.ndarray:
+    starts = np.arange(out) * s - p
+    ends = np.minimum(starts + k, size + p)
+    if include_pad:
+        return (ends - starts).astype(np.float64)
+    return (np.minimum(ends, size) - np.maximum(starts, 0)).astype(np.float64)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """2-D average pooling: sum over each window (unfold) divided by torch's window count."""
+    from ember.nn.functional._conv import unfold
+
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override).squeeze(0)
+    k = _tuple(kernel_size)
+    s = _tuple(stride) if stride is not None and stride != [] else k
+    p = _tuple(padding)
+    if any(pp > kk // 2 for pp, kk in zip(p, k, strict=True)):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, kernel_size={k[0]} and dilation=1")
+    n, c, h, w = input.shape
+    oh = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
+    x = input.reshape(n * c, 1, h, w)
+    extra_h = max(0, (oh - 1) * s[0] + k[0] - (h + 2 * p[0]))
+    extra_w = max(0, (ow - 1) * s[1] + k[1] - (w + 2 * p[1]))
+    if extra_h or extra_w:
+        from ember.ops import constant_pad
+
+        x = constant_pad(x, [0, extra_w, 0, extra_h], 0.0)
+    cols = unfold(x, k, 1, p, s)  # (N*C, kh*kw, OH*OW)
+    total = cols.sum(1)
+    if divisor_override:
+        out = total / float(divisor_override)
+    else:
+        div = np.outer(_avg_divisor(h, k[0], s[0], p[0], oh, count_include_pad), _avg_divisor(w, k[1], s[1], p[1], ow, count_include_pad))
+        out = total / _make(xp_of(input._data).asarray(div.reshape(1, -1).astype(input._data.dtype)))
+    return out.reshape(n, c, oh, ow)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """1-D average pooling over (N, C, L) or (C, L)."""
+    k = _tuple(kernel_size, 1)[0]
+    s = _tuple(stride, 1)[0] if stride is not None and stride != [] else k
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _tuple(padding, 1)[0]), ceil_mode, count_include_pad)
+    return out.squeeze(-2)
+
+
+def _adaptive_ranges(size: int, out: int) -> list[tuple[int, int]]:
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def _avg_matrix(size: int, out: int, dtype: Any, xp: Any) -> Any:
+    m = np.zeros((out, size), np.float64)
+    for i, (a, b) in enumerate(_adaptive_ranges(size, out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return xp.asarray(m.astype(dtype))
+
+
+def _adaptive_size(output_size: Any, shape: tuple, n: int) -> tuple[int, ...]:
+    sz = _tuple(output_size, n) if not isinstance(output_size, int | np.integer) else (int(output_size),) * n
+    return tuple(shape[-n + i] if v is None else int(v) for i, v in enumerate(sz))
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over the adaptive windows torch uses: out = P_h @ x @ P_w^T."""
+    oh, ow = _adaptive_size(output_size, tuple(input.shape), 2)
+    h, w = input.shape[-2:]
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)
+    if h % oh == 0 and w % ow == 0 and input.ndim == 4:
+        return avg_pool2d(input, (h // oh, w // ow))
+    xp = xp_of(input._data)
+    ph = _make(_avg_matrix(h, oh, input._data.dtype, xp))
+    pw = _make(_avg_matrix(w, ow, input._data.dtype, xp))
+    return ph @ input @ pw.t()
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    o = _tuple(output_size, 1)[0]
+    pm = _make(_avg_matrix(input.shape[-1], o, input._data.dtype, xp_of(input._data)))
+    return input @ pm.t()
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over torch's adaptive windows (start=floor(i*H/OH), end=ceil((i+1)*H/OH))."""
+    a = input._data
+    squeeze = a.ndim == 3
+    if squeeze:
+        input = input.unsqueeze(0)
+        a = input._data
+    n, c, h, w = a.shape
+    oh, ow = _adaptive_size(output_size, a.shape, 2)
+    if h % oh == 0 and w % ow == 0:
+        v, i = max_pool2d_with_indices(input, (h // oh, w // ow))
+    else:
+        rows, cols_ = [], []
+        for hs, he in _adaptive_ranges(h, oh):
+            for ws, we in _adaptive_ranges(w, ow):
+                win = a[:, :, hs:he, ws:we].reshape(n, c, -1)
+                j = win.argmax(-1)
+                rows.append(hs + j // (we - ws))
+                cols_.append(ws + j % (we - ws))
+        idx = (np.stack(rows, -1) * w + np.stack(cols_, -1)).astype(np.int64)  # (N, C, OH*OW)
+        g = _gather_flat(input.reshape(n * c, h * w), idx.reshape(n * c, -1))
+        v, i = g.reshape(n, c, oh, ow), _make(idx.reshape(n, c, oh, ow))
+    if squeeze:
+        v, i = v.squeeze(0), i.squeeze(0)
+    return (v, i) if return_indices else v
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    o = _tuple(output_size, 1)[0]
+    v, i = adaptive_max_pool2d(input.unsqueeze(-2), (1, o), True)
+    v, i = v.squeeze(-2), i.squeeze(-2)
+    return (v, i) if return_indices else v
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    """Place each value at its max-pool index in a zero canvas (inverse of max_pool2d)."""
+    k = _tuple(kernel_size)
+    s = _tuple(stride) if stride is not None else k
+    p = _tuple(padding)
+    n, c, h, w = input.shape if input.ndim == 4 else (1, *input.shape)
+    if output_size is None:
+        oh, ow = (h - 1) * s[0] - 2 * p[0] + k[0], (w - 1) * s[1] - 2 * p[1] + k[1]
+    else:
+        oh, ow = tuple(output_size)[-2:]
+    out = _scatter_flat(input.reshape(n * c, h * w), indices._data.reshape(n * c, -1), oh * ow)
+    return out.reshape((n, c, oh, ow) if input.ndim == 4 else (c, oh, ow))
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """(sum over window of x^p)^(1/p)."""
+    k = _tuple(kernel_size)
+    out = avg_pool2d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(k[0] * k[1]).pow(1.0 / norm_type)
+
+
+_ = math
