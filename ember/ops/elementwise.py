@@ -14,8 +14,17 @@ import numpy as np
 
 from ember import dtypes
 from ember.ops._core import (
-    Node, Tensor, _make, as_array_operands, check_inplace, commit_inplace, float_array, gm, record,
-    to_tensor, wrap,
+    Node,
+    Tensor,
+    _make,
+    as_array_operands,
+    check_inplace,
+    commit_inplace,
+    float_array,
+    gm,
+    record,
+    to_tensor,
+    wrap,
 )  # fmt: skip
 from ember.tensor import tensor_method
 
@@ -238,7 +247,12 @@ def remainder(input: Any, other: Any, *, out: Any = None) -> Tensor:
     xa, ya = as_array_operands(input, other)
     r = wrap(np.remainder(xa, ya))
     if _grad(input, other):
-        record(RemainderBackward0, r, (_t(input), _t(other)), saved=(input if _t(input) is not None else xa, other if _t(other) is not None else ya))
+        record(
+            RemainderBackward0,
+            r,
+            (_t(input), _t(other)),
+            saved=(input if _t(input) is not None else xa, other if _t(other) is not None else ya),
+        )
     return _out(out, r) if out is not None else r
 
 
@@ -257,7 +271,12 @@ def fmod(input: Any, other: Any, *, out: Any = None) -> Tensor:
     xa, ya = as_array_operands(input, other)
     r = wrap(np.fmod(xa, ya))
     if _grad(input, other):
-        record(FmodBackward0, r, (_t(input), _t(other)), saved=(input if _t(input) is not None else xa, other if _t(other) is not None else ya))
+        record(
+            FmodBackward0,
+            r,
+            (_t(input), _t(other)),
+            saved=(input if _t(input) is not None else xa, other if _t(other) is not None else ya),
+        )
     return _out(out, r) if out is not None else r
 
 
@@ -320,11 +339,15 @@ class PowBackward2(Node):
 
     def backward(self, F: Any, g: Any, out: Any) -> tuple:
         c = self.args
-        return (g * out * math.log(c) if c > 0 else g * F.where(out == 0, 0.0, out * math.log(abs(c)) if c else 0.0),)
+        return (
+            g * out * math.log(c)
+            if c > 0
+            else g * F.where(out == 0, 0.0, out * math.log(abs(c)) if c else 0.0),
+        )
 
 
 @tensor_method
-def pow(input: Any, exponent: Any, *, out: Any = None) -> Tensor:  # noqa: A001
+def pow(input: Any, exponent: Any, *, out: Any = None) -> Tensor:
     """input ** exponent (either may be a scalar)."""
     if out is not None:
         return _out(out, pow(input, exponent))
@@ -334,7 +357,7 @@ def pow(input: Any, exponent: Any, *, out: Any = None) -> Tensor:  # noqa: A001
         xa, e = as_array_operands(input, exponent)
         if xa.dtype.kind in "iu" and isinstance(e, int) and e < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        r = wrap(xa * xa if e == 2 else (xa ** e))
+        r = wrap(xa * xa if e == 2 else (xa**e))
         if gm.enabled and input._rg:
             record(PowBackward0, r, (input,), saved=(input,), args=e)
         return r
@@ -374,16 +397,14 @@ def _out(out: Tensor, r: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------------------- unary math
-def _unary(name: str, node: str, fwd: Any, bwd: Any, save: str = "x", floating: bool = True, doc: str = "") -> Any:
+def _unary(
+    name: str, node: str, fwd: Any, bwd: Any, save: str = "x", floating: bool = True, doc: str = ""
+) -> Any:
     """Build a unary op ``name`` with node class ``node``.
 
     bwd(F, g, s) gets the saved value s: the input (save='x'), the output ('y'), or nothing ('').
     """
-    if save == "x":
-
-        def backward(self: Node, F: Any, g: Any, s: Any) -> tuple:
-            return (bwd(F, g, s),)
-    elif save == "y":
+    if save == "x" or save == "y":
 
         def backward(self: Node, F: Any, g: Any, s: Any) -> tuple:
             return (bwd(F, g, s),)
@@ -437,7 +458,9 @@ log2 = _unary("log2", "Log2Backward0", np.log2, lambda F, g, x: g / (x * math.lo
 log10 = _unary("log10", "Log10Backward0", np.log10, lambda F, g, x: g / (x * math.log(10.0)))
 log1p = _unary("log1p", "Log1PBackward0", np.log1p, lambda F, g, x: g / (x + 1))
 sqrt = _unary("sqrt", "SqrtBackward0", np.sqrt, lambda F, g, y: g / (2 * y), "y")
-rsqrt = _unary("rsqrt", "RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda F, g, y: -0.5 * g * y * y * y, "y")
+rsqrt = _unary(
+    "rsqrt", "RsqrtBackward0", lambda a: 1 / np.sqrt(a), lambda F, g, y: -0.5 * g * y * y * y, "y"
+)
 sin = _unary("sin", "SinBackward0", np.sin, lambda F, g, x: g * F.cos(x))
 cos = _unary("cos", "CosBackward0", np.cos, lambda F, g, x: -g * F.sin(x))
 tan = _unary("tan", "TanBackward0", np.tan, lambda F, g, y: g * (1 + y * y), "y")
@@ -450,7 +473,9 @@ tanh = _unary("tanh", "TanhBackward0", np.tanh, lambda F, g, y: g * (1 - y * y),
 asinh = _unary("asinh", "AsinhBackward0", np.arcsinh, lambda F, g, x: g / F.sqrt(x * x + 1))
 acosh = _unary("acosh", "AcoshBackward0", np.arccosh, lambda F, g, x: g / F.sqrt(x * x - 1))
 atanh = _unary("atanh", "AtanhBackward0", np.arctanh, lambda F, g, x: g / (1 - x * x))
-reciprocal = _unary("reciprocal", "ReciprocalBackward0", lambda a: 1 / a, lambda F, g, y: -g * y * y, "y")
+reciprocal = _unary(
+    "reciprocal", "ReciprocalBackward0", lambda a: 1 / a, lambda F, g, y: -g * y * y, "y"
+)
 deg2rad = _unary("deg2rad", "Deg2RadBackward0", np.deg2rad, lambda F, g, _: g * (math.pi / 180), "")
 rad2deg = _unary("rad2deg", "Rad2DegBackward0", np.rad2deg, lambda F, g, _: g * (180 / math.pi), "")
 arcsin, arccos, arctan = asin, acos, atan
@@ -532,7 +557,7 @@ class AbsBackward0(Node):
 
 
 @tensor_method
-def abs(input: Tensor, *, out: Any = None) -> Tensor:  # noqa: A001
+def abs(input: Tensor, *, out: Any = None) -> Tensor:
     """|input| (the gradient at 0 is 0, as torch)."""
     r = wrap(np.abs(input._data))
     if gm.enabled and input._rg:
@@ -569,7 +594,7 @@ sgn = sign
 
 
 @tensor_method
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even (as torch), optionally to `decimals` places."""
     a = input._data
     r = wrap(np.round(a, decimals) if a.dtype.kind == "f" else a.copy())
@@ -625,7 +650,7 @@ class ClampBackward1(Node):
 
 
 @tensor_method
-def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
     """Clamp into [min, max] (scalars or tensors); the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -654,16 +679,21 @@ clip = clamp
 
 
 @tensor_method
-def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+def clamp_min(input: Tensor, min: Any) -> Tensor:
     return clamp(input, min=min)
 
 
 @tensor_method
-def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+def clamp_max(input: Tensor, max: Any) -> Tensor:
     return clamp(input, max=max)
 
 
-for _n, _f in (("clamp", clamp), ("clip", clamp), ("clamp_min", clamp_min), ("clamp_max", clamp_max)):
+for _n, _f in (
+    ("clamp", clamp),
+    ("clip", clamp),
+    ("clamp_min", clamp_min),
+    ("clamp_max", clamp_max),
+):
     _inplace_method(_n, _f)
 Tensor.clip = clamp  # type: ignore[attr-defined]
 
@@ -737,7 +767,15 @@ def atan2(input: Tensor, other: Any) -> Tensor:
     xa, ya = as_array_operands(input, other, true_div=True)
     r = wrap(np.arctan2(xa, ya))
     if _grad(input, other):
-        record(Atan2Backward0, r, (input, other), saved=(_make(xa) if xa is not input._data else input, _make(ya) if ya is not other._data else other))
+        record(
+            Atan2Backward0,
+            r,
+            (input, other),
+            saved=(
+                _make(xa) if xa is not input._data else input,
+                _make(ya) if ya is not other._data else other,
+            ),
+        )
     return r
 
 
@@ -810,7 +848,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Any =
         if c.dtype == np.uint8:
             c = c.astype(bool)
         else:
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtypes.from_np(c.dtype)}")
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtypes.from_np(c.dtype)}"
+            )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         d = dtypes.result_type(input, other)
         xa, ya = np.asarray(input, d.np), np.asarray(other, d.np)
@@ -830,7 +870,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Any =
 
 
 @tensor_method
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
     """Replace NaN / +inf / -inf by finite numbers (gradient passes where input was finite)."""
     a = input._data
     r = wrap(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf))
@@ -916,7 +958,9 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
 # --------------------------------------------------------------------------- comparisons & logic
 def _cmp(name: str, ufunc: Any) -> Any:
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
-        if not isinstance(other, Tensor) and not isinstance(other, int | float | bool | np.number | np.bool_):
+        if not isinstance(other, Tensor) and not isinstance(
+            other, int | float | bool | np.number | np.bool_
+        ):
             other = to_tensor(other, input)
         xa, ya = as_array_operands(input, other)
         r = wrap(ufunc(xa, ya))
@@ -940,7 +984,13 @@ le = _cmp("le", np.less_equal)
 gt = _cmp("gt", np.greater)
 ge = _cmp("ge", np.greater_equal)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-for _n, _f in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
+for _n, _f in (
+    ("greater", gt),
+    ("greater_equal", ge),
+    ("less", lt),
+    ("less_equal", le),
+    ("not_equal", ne),
+):
     setattr(Tensor, _n, _f)
 
 
@@ -984,7 +1034,9 @@ logical_not = _logic("logical_not", np.logical_not, 1)
 def _bitwise(name: str, ufunc: Any, nargs: int = 2) -> Any:
     def check(a: Any) -> None:
         if a.dtype.kind == "f":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{dtypes.from_np(a.dtype).name.capitalize()}\'')
+            raise RuntimeError(
+                f"\"{name}_cpu\" not implemented for '{dtypes.from_np(a.dtype).name.capitalize()}'"
+            )
 
     if nargs == 2:
 
@@ -1056,6 +1108,18 @@ for _n, _f in (
     ("minimum_", minimum), ("hypot_", hypot), ("xlogy_", xlogy), ("copysign_", copysign),
 ):  # fmt: skip
     _arith_inplace(_n, _f)
-for _n in ("sigmoid", "exp", "log", "sqrt", "tanh", "sin", "cos", "reciprocal", "rsqrt", "logit", "square"):
+for _n in (
+    "sigmoid",
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sin",
+    "cos",
+    "reciprocal",
+    "rsqrt",
+    "logit",
+    "square",
+):
     if not hasattr(Tensor, _n + "_"):
         _inplace_method(_n, globals()[_n])

@@ -9,7 +9,22 @@ import numpy as np
 from ember.ops._core import Node, Tensor, as_array_operands, gm, record, wrap
 from ember.tensor import tensor_method
 
-__all__ = ["matmul", "mm", "bmm", "dot", "vdot", "mv", "outer", "ger", "inner", "addmm", "addmv", "baddbmm", "addbmm", "addr"]
+__all__ = [
+    "matmul",
+    "mm",
+    "bmm",
+    "dot",
+    "vdot",
+    "mv",
+    "outer",
+    "ger",
+    "inner",
+    "addmm",
+    "addmv",
+    "baddbmm",
+    "addbmm",
+    "addr",
+]
 
 
 class MmBackward0(Node):
@@ -30,13 +45,18 @@ def _shape_error(a: Any, b: Any) -> RuntimeError:
     if a.ndim == 1 and b.ndim == 1:
         return RuntimeError(
             "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same number "
-            "of elements, but got %d and %d elements respectively" % (a.shape[0], b.shape[0], a.shape[0], b.shape[0])
+            "of elements, but got %d and %d elements respectively"
+            % (a.shape[0], b.shape[0], a.shape[0], b.shape[0])
         )
     if a.ndim <= 2 and b.ndim <= 2:
         sa = "x".join(map(str, a.shape if a.ndim == 2 else (1,) + a.shape))
-        sb = "x".join(map(str, b.shape if b.ndim == 2 else b.shape + (1,) if b.ndim == 1 else b.shape))
+        sb = "x".join(
+            map(str, b.shape if b.ndim == 2 else b.shape + (1,) if b.ndim == 1 else b.shape)
+        )
         if b.ndim == 1:
-            return RuntimeError(f"size mismatch, got input ({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})")
+            return RuntimeError(
+                f"size mismatch, got input ({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})"
+            )
         return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     return RuntimeError(
         f"Expected size for first two dimensions of batch2 tensor to be: {list(b.shape[:-2]) + [a.shape[-1]]} "
@@ -76,7 +96,12 @@ def matmul(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
         sa = input if a is input._data else wrap(a)
         sb = other if b is other._data else wrap(b)
         # a is needed only for d/dother, b only for d/dinput
-        record(MmBackward0, r, (input, other), saved=(sa if other._rg else None, sb if input._rg else None))
+        record(
+            MmBackward0,
+            r,
+            (input, other),
+            saved=(sa if other._rg else None, sb if input._rg else None),
+        )
     if out is not None:
         from ember.ops.elementwise import _out
 
@@ -98,7 +123,10 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch{1 if input.ndim != 3 else 2} must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError("batch1 and batch2 must have same number of batches, got %d and %d" % (input.shape[0], mat2.shape[0]))
+        raise RuntimeError(
+            "batch1 and batch2 must have same number of batches, got %d and %d"
+            % (input.shape[0], mat2.shape[0])
+        )
     return matmul(input, mat2, out=out)
 
 
@@ -108,7 +136,9 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype != other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input.dtype} and {other.dtype}")
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {input.dtype} and {other.dtype}"
+        )
     return matmul(input, other)
 
 
@@ -154,13 +184,17 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 
 
 @tensor_method
-def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+def baddbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batched."""
     return _axpby(input, bmm(batch1, batch2), beta, alpha)
 
 
 @tensor_method
-def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+def addbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:
     return _axpby(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
@@ -178,6 +212,7 @@ def _axpby(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
 
 
 for _n in ("addmm", "addmv", "baddbmm", "addbmm", "addr"):
+
     def _mk(name: str) -> Any:
         from ember.ops._core import check_inplace, commit_inplace
 

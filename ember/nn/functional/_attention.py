@@ -7,7 +7,6 @@ Boolean masks mean "True = may attend" (torch's convention); float masks are add
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -27,7 +26,14 @@ def _dropout(x: Tensor, p: float) -> Tensor:
     return x * _make(xp_of(x._data).asarray(keep))
 
 
-def attention_weights(query: Tensor, key: Tensor, attn_mask: Tensor | None = None, is_causal: bool = False, scale: float | None = None, enable_gqa: bool = False) -> Tensor:
+def attention_weights(
+    query: Tensor,
+    key: Tensor,
+    attn_mask: Tensor | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
     """softmax(q @ k^T * scale + mask) over the key axis."""
     L, S = query.shape[-2], key.shape[-2]
     e = query.shape[-1]
@@ -39,7 +45,9 @@ def attention_weights(query: Tensor, key: Tensor, attn_mask: Tensor | None = Non
     xp = xp_of(scores._data)
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
         causal = xp.tril(xp.ones((L, S), dtype=bool))
         scores = scores.masked_fill(_make(~causal), float("-inf"))
     if attn_mask is not None:
@@ -50,7 +58,16 @@ def attention_weights(query: Tensor, key: Tensor, attn_mask: Tensor | None = Non
     return scores.softmax(-1)
 
 
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None, dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None, enable_gqa: bool = False) -> Tensor:
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
     """torch.nn.functional.scaled_dot_product_attention on (..., L, E) query and (..., S, E) key."""
     attn = attention_weights(query, key, attn_mask, is_causal, scale, enable_gqa)
     if enable_gqa and value.ndim >= 3 and value.shape[-3] != query.shape[-3]:
@@ -59,7 +76,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     return attn @ value
 
 
-def _in_projection(q: Tensor, k: Tensor, v: Tensor, w: Tensor | None, b: Tensor | None, qw: Tensor | None, kw: Tensor | None, vw: Tensor | None, E: int) -> tuple:
+def _in_projection(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    w: Tensor | None,
+    b: Tensor | None,
+    qw: Tensor | None,
+    kw: Tensor | None,
+    vw: Tensor | None,
+    E: int,
+) -> tuple:
     linear = _linear
     if w is not None:
         bq = bk = bv = None
@@ -76,15 +103,31 @@ def _in_projection(q: Tensor, k: Tensor, v: Tensor, w: Tensor | None, b: Tensor 
 
 
 def multi_head_attention_forward(
-    query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
-    in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
-    bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
-    out_proj_bias: Tensor | None, training: bool = True, key_padding_mask: Tensor | None = None,
-    need_weights: bool = True, attn_mask: Tensor | None = None,
-    use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
-    k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
-    static_k: Tensor | None = None, static_v: Tensor | None = None,
-    average_attn_weights: bool = True, is_causal: bool = False,
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
     """torch.nn.functional.multi_head_attention_forward on (L, N, E) inputs (or unbatched (L, E))."""
     from ember.ops import cat
@@ -96,13 +139,25 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     L, N, E = query.shape
-    if E != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+    if embed_dim_to_check != E:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}"
+        )
     H = num_heads
     hd = E // H
     if hd * H != E:
         raise AssertionError(f"embed_dim {E} not divisible by num_heads {H}")
-    q, k, v = _in_projection(query, key, value, None if use_separate_proj_weight else in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight, E)
+    q, k, v = _in_projection(
+        query,
+        key,
+        value,
+        None if use_separate_proj_weight else in_proj_weight,
+        in_proj_bias,
+        q_proj_weight,
+        k_proj_weight,
+        v_proj_weight,
+        E,
+    )
     if attn_mask is not None and attn_mask.ndim == 2:
         attn_mask = attn_mask.unsqueeze(0)
     if bias_k is not None and bias_v is not None:
@@ -114,7 +169,13 @@ def multi_head_attention_forward(
             key_padding_mask = _pad_last(key_padding_mask)
     # (L, N, E) -> (N, H, L, hd)
     q = q.reshape(L, N * H, hd).transpose(0, 1)
-    k = (k if static_k is None else static_k).reshape(k.shape[0] if static_k is None else static_k.shape[1], N * H, hd).transpose(0, 1) if static_k is None else static_k
+    k = (
+        (k if static_k is None else static_k)
+        .reshape(k.shape[0] if static_k is None else static_k.shape[1], N * H, hd)
+        .transpose(0, 1)
+        if static_k is None
+        else static_k
+    )
     v = v.reshape(v.shape[0], N * H, hd).transpose(0, 1) if static_v is None else static_v
     if add_zero_attn:
         from ember.ops import zeros
@@ -162,7 +223,9 @@ def _pad_last(m: Tensor) -> Tensor:
     return cat([m, zeros(*m.shape[:-1], 1, dtype=m.dtype)], -1)
 
 
-def _merge_masks(attn_mask: Tensor | None, kpm: Tensor | None, N: int, H: int, L: int, S: int, like: Tensor) -> Tensor | None:
+def _merge_masks(
+    attn_mask: Tensor | None, kpm: Tensor | None, N: int, H: int, L: int, S: int, like: Tensor
+) -> Tensor | None:
     """One float mask of shape (N*H, L, S) or (1, L, S): bool masks become -inf where True."""
     dt = like._data.dtype
     res = None

@@ -46,7 +46,11 @@ def _im2col(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
     """(N, C, H, W) -> (N, C*kh*kw, OH*OW) through one strided view and one copy."""
     n, c, h, w = x.shape
     if p[0] or p[1]:
-        xp = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), x.dtype) if x.__class__ is np.ndarray else None
+        xp = (
+            np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), x.dtype)
+            if x.__class__ is np.ndarray
+            else None
+        )
         if xp is None:
             from ember.backends import xp_of
 
@@ -61,9 +65,18 @@ def _im2col(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
             f"kernel {k}, padding {p}, stride {s}, dilation {d})"
         )
     sn, sc, sh, sw = x.strides
-    view = np.lib.stride_tricks.as_strided(
-        x, (n, c, k[0], k[1], oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]), writeable=False
-    ) if x.__class__ is np.ndarray else _cupy_strided(x, (n, c, k[0], k[1], oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]))
+    view = (
+        np.lib.stride_tricks.as_strided(
+            x,
+            (n, c, k[0], k[1], oh, ow),
+            (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]),
+            writeable=False,
+        )
+        if x.__class__ is np.ndarray
+        else _cupy_strided(
+            x, (n, c, k[0], k[1], oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1])
+        )
+    )
     return view.reshape(n, c * k[0] * k[1], oh * ow), (oh, ow)
 
 
@@ -89,7 +102,9 @@ def _col2im(cols: Any, hw: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> Any
         hi = i * d[0]
         for j in range(k[1]):
             wj = j * d[1]
-            out[:, :, hi : hi + s[0] * (oh - 1) + 1 : s[0], wj : wj + s[1] * (ow - 1) + 1 : s[1]] += cols6[:, :, i, j]
+            out[
+                :, :, hi : hi + s[0] * (oh - 1) + 1 : s[0], wj : wj + s[1] * (ow - 1) + 1 : s[1]
+            ] += cols6[:, :, i, j]
     if p[0] or p[1]:
         out = out[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
     return out
@@ -111,13 +126,17 @@ class Col2ImBackward0(Node):
         return (unfold(g, k, d, p, s) if hasattr(g, "_data") else _im2col(g, k, d, p, s)[0],)
 
 
-def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+def unfold(
+    input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Tensor:
     """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L) (torch.nn.functional.unfold)."""
     a = input._data
     if a.ndim == 3:
         return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     if a.ndim != 4:
-        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {a.ndim}D)")
+        raise NotImplementedError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {a.ndim}D)"
+        )
     k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
     cols, _ = _im2col(a, k, d, p, s)
     r = wrap(cols)
@@ -126,14 +145,31 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     return r
 
 
-def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+def fold(
+    input: Tensor,
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
+) -> Tensor:
     """Combine sliding blocks, summing overlaps: (N, C*kh*kw, L) -> (N, C, H, W)."""
     a = input._data
     if a.ndim == 2:
-        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
+        return fold(
+            input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride
+        ).squeeze(0)
     if a.ndim != 3:
-        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {a.ndim}D)")
-    hw, k, d, p, s = _pair(output_size), _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+        raise NotImplementedError(
+            f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {a.ndim}D)"
+        )
+    hw, k, d, p, s = (
+        _pair(output_size),
+        _pair(kernel_size),
+        _pair(dilation),
+        _pair(padding),
+        _pair(stride),
+    )
     if a.shape[1] % (k[0] * k[1]):
         raise RuntimeError(
             "Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
@@ -186,9 +222,9 @@ def _col2im_t(cols: Any, shape: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -
     for i in range(k[0]):
         for j in range(k[1]):
             hi, wj = i * d[0], j * d[1]
-            out[:, :, hi : hi + s[0] * (oh - 1) + 1 : s[0], wj : wj + s[1] * (ow - 1) + 1 : s[1]] += (
-                c6[:, i, j].transpose(1, 0, 2, 3)
-            )
+            out[
+                :, :, hi : hi + s[0] * (oh - 1) + 1 : s[0], wj : wj + s[1] * (ow - 1) + 1 : s[1]
+            ] += c6[:, i, j].transpose(1, 0, 2, 3)
     if p[0] or p[1]:
         out = out[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
     return out
@@ -209,7 +245,9 @@ class ConvolutionBackward0(Node):
         g2 = g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)  # (G, O/G, N*L)
         gx = gw = None
         if self.edges[1] is not None:
-            gw = (g2 @ cols.reshape(groups, cols.shape[0] // groups, -1).transpose(0, 2, 1)).reshape(w.shape)
+            gw = (
+                g2 @ cols.reshape(groups, cols.shape[0] // groups, -1).transpose(0, 2, 1)
+            ).reshape(w.shape)
         if self.edges[0] is not None:
             w3 = w.reshape(groups, o // groups, -1)
             gcols = (w3.transpose(0, 2, 1) @ g2).reshape(cols.shape)
@@ -217,7 +255,9 @@ class ConvolutionBackward0(Node):
         return gx, gw
 
 
-def _conv_backward_graph(g: Any, x: Any, w: Any, k: tuple, d: tuple, p: tuple, s: tuple, groups: int) -> tuple:
+def _conv_backward_graph(
+    g: Any, x: Any, w: Any, k: tuple, d: tuple, p: tuple, s: tuple, groups: int
+) -> tuple:
     n, c = x.shape[0], x.shape[1]
     o = w.shape[0]
     g3 = g.reshape(n, groups, o // groups, -1)  # (N, G, O/G, L)
@@ -229,7 +269,9 @@ def _conv_backward_graph(g: Any, x: Any, w: Any, k: tuple, d: tuple, p: tuple, s
     return gx, gw
 
 
-def _conv2d_prim(x: Tensor, w: Tensor, k: tuple, d: tuple, p: tuple, s: tuple, groups: int) -> Tensor:
+def _conv2d_prim(
+    x: Tensor, w: Tensor, k: tuple, d: tuple, p: tuple, s: tuple, groups: int
+) -> Tensor:
     a, wa = x._data, w._data
     n = a.shape[0]
     o = wa.shape[0]
@@ -237,7 +279,9 @@ def _conv2d_prim(x: Tensor, w: Tensor, k: tuple, d: tuple, p: tuple, s: tuple, g
     if groups == 1:
         out = wa.reshape(o, -1) @ cols  # (O, N*L): one GEMM
     else:
-        out = wa.reshape(groups, o // groups, -1) @ cols.reshape(groups, cols.shape[0] // groups, -1)
+        out = wa.reshape(groups, o // groups, -1) @ cols.reshape(
+            groups, cols.shape[0] // groups, -1
+        )
     xp = xp_of(a)
     r = wrap(xp.ascontiguousarray(out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)))
     if gm.enabled and (x._rg or w._rg):
@@ -265,9 +309,7 @@ def _check_conv(x: Tensor, w: Tensor, groups: int, nd: int, transposed: bool = F
             f"have {w.shape[0]} channels, but got {cin} channels instead"
         )
     if x.dtype != w.dtype:
-        raise RuntimeError(
-            f"Input type ({x.dtype}) and weight type ({w.dtype}) should be the same"
-        )
+        raise RuntimeError(f"Input type ({x.dtype}) and weight type ({w.dtype}) should be the same")
 
 
 def _same_padding(k: tuple, d: tuple) -> tuple[tuple[int, int], ...]:
@@ -279,11 +321,21 @@ def _same_padding(k: tuple, d: tuple) -> tuple[tuple[int, int], ...]:
     return tuple(res)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input."""
     _check_conv(input, weight, groups, 2)
     if input.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     k = tuple(weight.shape[2:])
     s, d = _pair(stride), _pair(dilation)
     if isinstance(padding, str):
@@ -301,7 +353,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
             else:
                 p = (pads[0][0], pads[1][0])
         else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            raise ValueError(
+                f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}"
+            )
     else:
         p = _pair(padding)
     o = weight.shape[0]
@@ -311,21 +365,49 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out
 
 
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution over (N, C, L) or (C, L): conv2d on a height-1 image."""
     _check_conv(input, weight, groups, 1)
     if input.ndim == 2:
-        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     pad = padding if isinstance(padding, str) else (0, _pair(padding, 1)[0])
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride, 1)[0]), pad, (1, _pair(dilation, 1)[0]), groups)
+    out = conv2d(
+        input.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        (1, _pair(stride, 1)[0]),
+        pad,
+        (1, _pair(dilation, 1)[0]),
+        groups,
+    )
     return out.squeeze(2)
 
 
-def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """3-D convolution as a sum of 2-D convolutions over the depth taps."""
     _check_conv(input, weight, groups, 3)
     if input.ndim == 4:
-        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -355,11 +437,22 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
     """Transposed 2-D convolution: the adjoint of conv2d, fold(W^T @ x) (weight (Cin, Cout/G, kh, kw))."""
     _check_conv(input, weight, groups, 2, transposed=True)
     if input.ndim == 3:
-        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation).squeeze(0)
+        return conv_transpose2d(
+            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
+        ).squeeze(0)
     n, cin, h, w = input.shape
     k = tuple(weight.shape[2:])
     s, p, op, d = _pair(stride), _pair(padding), _pair(output_padding), _pair(dilation)
@@ -369,7 +462,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (k[0] - 1) + op[0] + 1
     ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (k[1] - 1) + op[1] + 1
     x = input.reshape(n, groups, cin // groups, h * w)
-    wt = weight.reshape(groups, cin // groups, cout_g * k[0] * k[1]).transpose(1, 2)  # (G, Cout/G*kk, Cin/G)
+    wt = weight.reshape(groups, cin // groups, cout_g * k[0] * k[1]).transpose(
+        1, 2
+    )  # (G, Cout/G*kk, Cin/G)
     cols = (wt @ x).reshape(n, groups * cout_g * k[0] * k[1], h * w)
     # fold onto the full (output_padding-extended) canvas, then crop the padding
     out = fold(cols, (oh + 2 * p[0], ow + 2 * p[1]), k, d, 0, s)
@@ -380,12 +475,32 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return out
 
 
-def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
     """Transposed 1-D convolution (via the 2-D one on a height-1 image)."""
     if input.ndim == 2:
-        return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation).squeeze(0)
-    one = lambda v: (1, _pair(v, 1)[0]) if not isinstance(v, str) else v  # noqa: E731
-    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), (0, _pair(padding, 1)[0]), (0, _pair(output_padding, 1)[0]), groups, one(dilation))
+        return conv_transpose1d(
+            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
+        ).squeeze(0)
+    one = lambda v: (1, _pair(v, 1)[0]) if not isinstance(v, str) else v
+    out = conv_transpose2d(
+        input.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        one(stride),
+        (0, _pair(padding, 1)[0]),
+        (0, _pair(output_padding, 1)[0]),
+        groups,
+        one(dilation),
+    )
     return out.squeeze(2)
 
 

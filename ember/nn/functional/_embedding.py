@@ -86,7 +86,9 @@ def _check_index(input: Tensor, n: int) -> Any:
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi >= n:
             bad = hi if hi >= n else lo
-            raise IndexError(f"index {bad} is out of range for an embedding with {n} rows (num_embeddings={n})")
+            raise IndexError(
+                f"index {bad} is out of range for an embedding with {n} rows (num_embeddings={n})"
+            )
     return a
 
 
@@ -94,13 +96,25 @@ def _renorm_(weight: Tensor, idx: Any, max_norm: float, norm_type: float) -> Non
     """torch's max_norm: rows looked up are rescaled in place (no autograd) to norm <= max_norm."""
     w = weight._data
     rows = np.unique(idx)
-    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1) if norm_type != 2 else np.sqrt((w[rows] ** 2).sum(1))
+    norms = (
+        np.linalg.norm(w[rows], ord=norm_type, axis=1)
+        if norm_type != 2
+        else np.sqrt((w[rows] ** 2).sum(1))
+    )
     scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
     w[rows] *= scale[:, None]
     weight._vc[0] += 1
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Rows of `weight` at the integer indices `input`: output shape input.shape + (dim,)."""
     n = weight.shape[0]
     a = _check_index(input, n)
@@ -134,14 +148,28 @@ def _scale_by_freq(out: Tensor, freq: Any) -> Tensor:
     return r
 
 
-def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None, norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, per_sample_weights: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
     """Sum/mean/max of embedding rows per bag; bags are rows of a 2-D input or 1-D segments."""
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
     a = input._data
     if a.ndim == 2:
         if offsets is not None:
-            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.")
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences."
+            )
         b, L = a.shape
         flat = a.reshape(-1)
         starts = np.arange(0, b * L, L)
@@ -156,7 +184,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {a.ndim}")
     if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum'")
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum'"
+        )
     n = weight.shape[0]
     _check_index(_make(flat), n)
     if padding_idx is not None and padding_idx < 0:

@@ -72,7 +72,13 @@ def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple)
     return y
 
 
-def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the last len(normalized_shape) dims, then scale and shift."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[-len(ns) :]) != ns:
@@ -85,7 +91,16 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return _affine(y, weight, bias, ns)
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False, momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float | None = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation over all dims but 1 (channels); updates running stats in training."""
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
@@ -95,10 +110,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training:
         count = input.numel() // c
         if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
+            )
         y, mu, var = normalize_axes(input, axes, eps)
         if running_mean is not None and running_var is not None:
-            m = 0.1 if momentum is None else momentum  # momentum=None (cumulative) is set by the module
+            m = (
+                0.1 if momentum is None else momentum
+            )  # momentum=None (cumulative) is set by the module
             rm, rv = running_mean._data, running_var._data
             unbiased = var.reshape(c) * (count / (count - 1))
             rm *= 1 - m
@@ -113,10 +132,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         rm = running_mean.reshape(shape)
         rstd = (running_var.reshape(shape) + eps).rsqrt()
         y = (input - rm) * rstd
-    return _affine(y, weight, bias, shape if weight is None or weight.ndim == 1 else tuple(weight.shape))
+    return _affine(
+        y, weight, bias, shape if weight is None or weight.ndim == 1 else tuple(weight.shape)
+    )
 
 
-def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None, weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each (sample, channel) over its spatial dims."""
     c = input.shape[1]
     shape = (1, c) + (1,) * (input.ndim - 2)
@@ -135,18 +165,28 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     return _affine(y, weight, bias, shape)
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over groups of channels (and all spatial dims), then per-channel affine."""
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape {list(input.shape)} and num_groups={num_groups}")
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape {list(input.shape)} and num_groups={num_groups}"
+        )
     x = input.reshape(n, num_groups, -1)
     y, _, _ = normalize_axes(x, (2,), eps)
     y = y.reshape(input.shape)
     return _affine(y, weight, bias, (1, c) + (1,) * (input.ndim - 2))
 
 
-def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+def rms_norm(
+    input: Tensor, normalized_shape: Any, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
     """x / sqrt(mean(x^2) + eps) * weight over the last dims (eps defaults to finfo.eps)."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     axes = tuple(range(input.ndim - len(ns), input.ndim))
@@ -156,7 +196,9 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
     return y * weight if weight is not None else y
 
 
-def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
     """Normalise each channel by its neighbours' squared activity (AlexNet's LRN)."""
     from ember.nn.functional._pool import avg_pool2d
 

@@ -120,14 +120,25 @@ def _windows(a: Any, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool, fill: f
     return view, oh, ow
 
 
-def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> tuple[Tensor, Tensor]:
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> tuple[Tensor, Tensor]:
     """Max over sliding windows; indices are flat positions in each input plane (as torch)."""
     a = input._data
     if a.ndim == 3:
-        v, i = max_pool2d_with_indices(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode)
+        v, i = max_pool2d_with_indices(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        )
         return v.squeeze(0), i.squeeze(0)
     if a.ndim != 4:
-        raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input, but got: {list(a.shape)}")
+        raise RuntimeError(
+            f"non-empty 3D or 4D (batch mode) tensor expected for input, but got: {list(a.shape)}"
+        )
     k = _tuple(kernel_size)
     s = _tuple(stride) if stride is not None and stride != [] else k
     p, d = _tuple(padding), _tuple(dilation)
@@ -140,7 +151,11 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     view, oh, ow = _windows(a, k, s, p, d, ceil_mode, -np.inf)
     win = view.reshape(n, c, oh, ow, k[0] * k[1])
     arg = win.argmax(axis=-1)
-    vals = np.take_along_axis(win, arg[..., None], -1)[..., 0] if a.__class__ is np.ndarray else xp_of(a).take_along_axis(win, arg[..., None], -1)[..., 0]
+    vals = (
+        np.take_along_axis(win, arg[..., None], -1)[..., 0]
+        if a.__class__ is np.ndarray
+        else xp_of(a).take_along_axis(win, arg[..., None], -1)[..., 0]
+    )
     # window position -> flat input index
     xp = xp_of(a)
     ki, kj = arg // k[1], arg % k[1]
@@ -153,20 +168,50 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     return r, _make(idx)
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     """2-D max pooling over (N, C, H, W) or (C, H, W)."""
     v, i = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (v, i) if return_indices else v
 
 
-def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> tuple[Tensor, Tensor]:
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> tuple[Tensor, Tensor]:
     k = _tuple(kernel_size, 1)[0]
     s = _tuple(stride, 1)[0] if stride is not None and stride != [] else k
-    v, i = max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, _tuple(padding, 1)[0]), (1, _tuple(dilation, 1)[0]), ceil_mode)
+    v, i = max_pool2d_with_indices(
+        input.unsqueeze(-2),
+        (1, k),
+        (1, s),
+        (0, _tuple(padding, 1)[0]),
+        (1, _tuple(dilation, 1)[0]),
+        ceil_mode,
+    )
     return v.squeeze(-2), i.squeeze(-2)
 
 
-def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def max_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     """1-D max pooling over (N, C, L) or (C, L)."""
     v, i = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (v, i) if return_indices else v
@@ -180,17 +225,35 @@ def _avg_divisor(size: int, k: int, s: int, p: int, out: int, include_pad: bool)
     return (np.minimum(ends, size) - np.maximum(starts, 0)).astype(np.float64)
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """2-D average pooling: sum over each window (unfold) divided by torch's window count."""
     from ember.nn.functional._conv import unfold
 
     if input.ndim == 3:
-        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override).squeeze(0)
+        return avg_pool2d(
+            input.unsqueeze(0),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ).squeeze(0)
     k = _tuple(kernel_size)
     s = _tuple(stride) if stride is not None and stride != [] else k
     p = _tuple(padding)
     if any(pp > kk // 2 for pp, kk in zip(p, k, strict=True)):
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, kernel_size={k[0]} and dilation=1")
+        raise RuntimeError(
+            f"pad should be at most half of effective kernel size, but got pad={p[0]}, kernel_size={k[0]} and dilation=1"
+        )
     n, c, h, w = input.shape
     oh = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
     ow = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
@@ -206,16 +269,35 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     if divisor_override:
         out = total / float(divisor_override)
     else:
-        div = np.outer(_avg_divisor(h, k[0], s[0], p[0], oh, count_include_pad), _avg_divisor(w, k[1], s[1], p[1], ow, count_include_pad))
-        out = total / _make(xp_of(input._data).asarray(div.reshape(1, -1).astype(input._data.dtype)))
+        div = np.outer(
+            _avg_divisor(h, k[0], s[0], p[0], oh, count_include_pad),
+            _avg_divisor(w, k[1], s[1], p[1], ow, count_include_pad),
+        )
+        out = total / _make(
+            xp_of(input._data).asarray(div.reshape(1, -1).astype(input._data.dtype))
+        )
     return out.reshape(n, c, oh, ow)
 
 
-def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """1-D average pooling over (N, C, L) or (C, L)."""
     k = _tuple(kernel_size, 1)[0]
     s = _tuple(stride, 1)[0] if stride is not None and stride != [] else k
-    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _tuple(padding, 1)[0]), ceil_mode, count_include_pad)
+    out = avg_pool2d(
+        input.unsqueeze(-2),
+        (1, k),
+        (1, s),
+        (0, _tuple(padding, 1)[0]),
+        ceil_mode,
+        count_include_pad,
+    )
     return out.squeeze(-2)
 
 
@@ -231,7 +313,11 @@ def _avg_matrix(size: int, out: int, dtype: Any, xp: Any) -> Any:
 
 
 def _adaptive_size(output_size: Any, shape: tuple, n: int) -> tuple[int, ...]:
-    sz = _tuple(output_size, n) if not isinstance(output_size, int | np.integer) else (int(output_size),) * n
+    sz = (
+        _tuple(output_size, n)
+        if not isinstance(output_size, int | np.integer)
+        else (int(output_size),) * n
+    )
     return tuple(shape[-n + i] if v is None else int(v) for i, v in enumerate(sz))
 
 
@@ -289,7 +375,14 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
     return (v, i) if return_indices else v
 
 
-def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+def max_unpool2d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Tensor:
     """Place each value at its max-pool index in a zero canvas (inverse of max_pool2d)."""
     k = _tuple(kernel_size)
     s = _tuple(stride) if stride is not None else k
@@ -303,7 +396,9 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     return out.reshape((n, c, oh, ow) if input.ndim == 4 else (c, oh, ow))
 
 
-def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Tensor:
     """(sum over window of x^p)^(1/p)."""
     k = _tuple(kernel_size)
     out = avg_pool2d(input.pow(norm_type), k, stride, 0, ceil_mode)
@@ -311,3 +406,157 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 
 
 _ = math
+
+
+# ------------------------------------------------------------------------------ interpolation
+def _interp_matrix(
+    size_in: int, size_out: int, mode: str, align_corners: bool | None, scale: float | None
+) -> np.ndarray:
+    """(size_out, size_in) matrix M with out = M @ in along one axis (torch's index rules)."""
+    m = np.zeros((size_out, size_in))
+    dst = np.arange(size_out, dtype=np.float64)
+    if mode == "nearest":
+        s = (1.0 / scale) if scale else size_in / size_out
+        src = np.minimum(np.floor(dst * s).astype(np.int64), size_in - 1)
+        m[np.arange(size_out), src] = 1.0
+        return m
+    if mode == "nearest-exact":
+        s = (1.0 / scale) if scale else size_in / size_out
+        src = np.minimum(np.floor((dst + 0.5) * s).astype(np.int64), size_in - 1)
+        m[np.arange(size_out), src] = 1.0
+        return m
+    if align_corners:
+        src = dst * ((size_in - 1) / (size_out - 1)) if size_out > 1 else np.zeros(size_out)
+    else:
+        s = (1.0 / scale) if scale else size_in / size_out
+        src = np.maximum((dst + 0.5) * s - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), size_in - 1)
+    i1 = np.minimum(i0 + 1, size_in - 1)
+    lam = src - i0
+    rows = np.arange(size_out)
+    np.add.at(m, (rows, i0), 1.0 - lam)
+    np.add.at(m, (rows, i1), lam)
+    return m
+
+
+def interpolate(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize the trailing 1 or 2 spatial dims: nearest, nearest-exact, (bi)linear."""
+    nd = input.ndim - 2
+    if nd not in (1, 2):
+        raise NotImplementedError(
+            f"interpolate: only 3-D and 4-D inputs are supported (got {input.ndim}-D)"
+        )
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+        )
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    if mode == "area":
+        return (
+            adaptive_avg_pool2d(
+                input,
+                size
+                if size is not None
+                else tuple(
+                    int(s * f)
+                    for s, f in zip(
+                        input.shape[2:],
+                        _tuple(scale_factor, nd)
+                        if not isinstance(scale_factor, float)
+                        else (scale_factor,) * nd,
+                        strict=True,
+                    )
+                ),
+            )
+            if nd == 2
+            else adaptive_avg_pool1d(input, size)
+        )
+    ins = tuple(input.shape[2:])
+    if size is not None:
+        outs = _tuple(size, nd)
+        scales: tuple = (None,) * nd
+    else:
+        sf = (
+            (float(scale_factor),) * nd
+            if isinstance(scale_factor, int | float)
+            else tuple(float(v) for v in scale_factor)
+        )
+        outs = tuple(int(math.floor(s * f)) for s, f in zip(ins, sf, strict=True))
+        scales = (None,) * nd if recompute_scale_factor else sf
+    lin = {"linear": 1, "bilinear": 2}
+    if mode in lin and lin[mode] != nd:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {lin[mode] + 2}D input"
+        )
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear"):
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by ember")
+    base = "nearest" if mode.startswith("nearest") else "linear"
+    kind = mode if base == "nearest" else "linear"
+    xp = xp_of(input._data)
+    dt = input._data.dtype
+    mats = [
+        _make(xp.asarray(_interp_matrix(i, o, kind, align_corners, s).astype(dt)))
+        for i, o, s in zip(ins, outs, scales, strict=True)
+    ]
+    if nd == 1:
+        return input @ mats[0].t()
+    return mats[0] @ input @ mats[1].t()
+
+
+def upsample(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(N, C*r^2, H, W) -> (N, C, H*r, W*r)."""
+    n, c, h, w = input.shape
+    r = upscale_factor
+    return (
+        input.reshape(n, c // (r * r), r, r, h, w)
+        .permute(0, 1, 4, 2, 5, 3)
+        .reshape(n, c // (r * r), h * r, w * r)
+    )
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(N, C, H*r, W*r) -> (N, C*r^2, H, W)."""
+    n, c, h, w = input.shape
+    r = downscale_factor
+    return (
+        input.reshape(n, c, h // r, r, w // r, r)
+        .permute(0, 1, 3, 5, 2, 4)
+        .reshape(n, c * r * r, h // r, w // r)
+    )
+
+
+__all__ += [
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+]
