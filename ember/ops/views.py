@@ -7,6 +7,7 @@ inverse movement of the gradient (no copies in the fast path beyond what NumPy n
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from ember.tensor import _wrap_dim, tensor_method
 __all__ = [
     "view", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "expand",
     "expand_as", "broadcast_to", "squeeze", "unsqueeze", "flatten", "unflatten", "view_as",
-    "reshape_as", "make_view", "rebase_view", "movedim", "moveaxis", "adjoint",
+    "reshape_as", "make_view", "rebase_view", "refresh_view", "movedim", "moveaxis", "adjoint",
 ]  # fmt: skip
 
 
@@ -26,23 +27,173 @@ def make_view(base: Tensor, arr: Any) -> Tensor:
     t = _make(arr)
     t._vc = base._vc
     root = getattr(base, "_base", None)
-    t._base = root if root is not None else base
+    if root is None:
+        root = base
+    t._base = root
+    if root.grad_fn is not None:
+        _track(root, t)
     return t
+
+
+# Live views of each base that is part of a graph (id(base) -> weak refs), so that an in-place
+# op through one view can re-derive the history of the others that overlap it (torch does this
+# lazily on access; Tensor's fixed slots leave no room for a per-view version stamp).
+_VIEWS: dict[int, list[weakref.ref]] = {}
+_tracked = [0]
+
+
+def _track(root: Tensor, t: Tensor) -> None:
+    lst = _VIEWS.get(id(root))
+    if lst is None:
+        lst = _VIEWS[id(root)] = []
+    lst.append(weakref.ref(t))
+    _tracked[0] += 1
+    if _tracked[0] >= 4096:  # amortised sweep of dead entries
+        _tracked[0] = 0
+        for k in list(_VIEWS):
+            alive = [r for r in _VIEWS[k] if r() is not None]
+            if alive:
+                _VIEWS[k] = alive
+            else:
+                del _VIEWS[k]
+
+
+def _ptr(a: Any) -> int:
+    return int(a.__array_interface__["data"][0]) if a.__class__ is np.ndarray else int(a.data.ptr)
+
+
+def _offsets(xp: Any, shape: tuple, strides: tuple, start: int, unit: int) -> Any:
+    """start + sum_k i_k * strides_k / unit over every position (C order), as an int64 grid."""
+    m = xp.asarray(start // unit, dtype=np.int64)
+    for n, s in zip(shape, strides):
+        m = m[..., None] + xp.arange(n, dtype=np.int64) * (s // unit)
+    return m
+
+
+def _view_map(va: Any, ra: Any) -> Any:
+    """For each element of view array `va` (C order), its flat C-order position in root `ra`
+    (an int array, or a slice when the view is one contiguous chunk of a contiguous root)."""
+    if va.size == 0:
+        return slice(0, 0)
+    xp = np if va.__class__ is np.ndarray else _xp_of(va)
+    off = _ptr(va) - _ptr(ra)
+    isz = ra.itemsize
+    if ra.flags.c_contiguous and off % isz == 0 and va.flags.c_contiguous:
+        start = off // isz  # a contiguous chunk (rows, x.view(-1), ...): a slice, no index array
+        if start >= 0 and start + va.size <= ra.size:
+            return slice(start, start + va.size)
+    if ra.flags.c_contiguous and off % isz == 0 and all(s % isz == 0 for s in va.strides):
+        m = _offsets(xp, va.shape, va.strides, off, isz).reshape(-1)
+    else:  # any root layout: match byte addresses
+        raddr = _offsets(xp, ra.shape, ra.strides, 0, 1).reshape(-1)
+        vaddr = _offsets(xp, va.shape, va.strides, off, 1).reshape(-1)
+        order = xp.argsort(raddr, kind="stable")
+        pos = xp.clip(xp.searchsorted(raddr[order], vaddr), 0, max(raddr.size - 1, 0))
+        if raddr.size == 0 or bool((raddr[order][pos] != vaddr).any()):
+            raise RuntimeError("in-place update of a view whose memory is not inside its base")
+        return order[pos]
+    if m.size and (int(m.min()) < 0 or int(m.max()) >= ra.size):
+        raise RuntimeError("in-place update of a view whose memory is not inside its base")
+    return m
+
+
+def _xp_of(a: Any) -> Any:
+    from ember.backends import xp_of
+
+    return xp_of(a)
+
+
+class CopySlices(Node):
+    """The base after an in-place op on one of its views: outside the view's region the gradient
+    flows to the old base; inside, to the op's result (which itself leads to the old view)."""
+
+    __slots__ = ()
+
+    def backward(self, F: Any, g: Any) -> tuple:
+        shape, m, vshape = self.args
+        gf = F.reshape(g, (-1,))
+        gb = F.reshape(F.index_zero(gf, m), shape) if self.edges[0] is not None else None
+        return gb, F.reshape(gf[m], vshape)
+
+
+class AsStridedBackward0(Node):
+    """A view re-derived from its (updated) base: the gradient goes back to the view's region."""
+
+    __slots__ = ()
+
+    def backward(self, F: Any, g: Any) -> tuple:
+        shape, m, _ = self.args
+        n = math.prod(shape)
+        return (F.reshape(F.index_embed(F.reshape(g, (-1,)), (n,), m), shape),)
+
+
+def _derive(view_t: Tensor, root: Tensor, m: Any) -> None:
+    record(AsStridedBackward0, view_t, (root,), args=(root._data.shape, m, view_t._data.shape))
+    view_t._out_nr = 0
 
 
 def rebase_view(view_t: Tensor, r: Tensor) -> None:
     """An in-place op on a view whose base is part of a graph (torch's CopySlices).
 
     The base's history becomes "old base with this view's region replaced by r", and the view's
-    own history is re-derived from the new base.
+    own history is re-derived from the new base (so are the other live views overlapping it).
     """
     base = view_t._base
-    fn = getattr(view_t, "_view_fn", None)
-    raise NotImplementedError(
-        "in-place operation on a view of a tensor that requires grad is not supported yet "
-        f"(view of shape {tuple(view_t.shape)}, base shape {tuple(base.shape)}, {fn}); "
-        "use an out-of-place op or clone() the view first."
-    )
+    va, ra = view_t._data, base._data
+    if va.dtype != ra.dtype:
+        raise NotImplementedError(
+            "in-place operation with autograd on a view with another dtype than its base "
+            f"({va.dtype} vs {ra.dtype}) is not supported; clone() the view first."
+        )
+    m = _view_map(va, ra)
+    record(CopySlices, base, (base, r), args=(ra.shape, m, va.shape))
+    base._out_nr = 0
+    _derive(view_t, base, m)
+    lst = _VIEWS.get(id(base))
+    if not lst:
+        return
+    lo, hi = _span(va)
+    for ref in lst:
+        s = ref()
+        if s is None or s is view_t or getattr(s, "_base", None) is not base:
+            continue
+        sa = s._data
+        if sa.dtype == ra.dtype and sa.size:
+            slo, shi = _span(sa)
+            if slo < hi and lo < shi:
+                _derive(s, base, _view_map(sa, ra))
+
+
+def refresh_view(view_t: Tensor) -> None:
+    """Re-derive a view's history from its base after its memory was written some other way."""
+    base = getattr(view_t, "_base", None)
+    if base is None or not base._rg or view_t._data.dtype != base._data.dtype:
+        return
+    _derive(view_t, base, _view_map(view_t._data, base._data))
+
+
+def _span(a: Any) -> tuple[int, int]:
+    """[lo, hi) byte range that array `a` touches."""
+    p = _ptr(a)
+    lo = hi = p
+    for n, s in zip(a.shape, a.strides):
+        if n == 0:
+            return p, p
+        if s < 0:
+            lo += (n - 1) * s
+        else:
+            hi += (n - 1) * s
+    return lo, hi + a.itemsize
+
+
+def _tname(a: Any) -> str:
+    from ember import dtypes
+    from ember.ops._core import _tname as tn
+
+    try:
+        return tn(dtypes.from_np(a.dtype))
+    except (KeyError, TypeError):
+        return "Float"
 
 
 def _shape_arg(shape: tuple) -> tuple:
@@ -229,8 +380,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     sizes = _shape_arg(sizes)
     if len(sizes) < a.ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(a.shape)}}}, size={list(sizes)}): the number of "
-            "sizes provided must be greater or equal to the number of dimensions in the tensor"
+            f"expand(torch.{_tname(a)}Tensor{{{list(a.shape)}}}, size={list(sizes)}): the number "
+            f"of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({a.ndim})"
         )
     lead = len(sizes) - a.ndim
     target = []
