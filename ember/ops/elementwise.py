@@ -439,10 +439,28 @@ def _unary(
     return op
 
 
-def _inplace_method(name: str, op: Any) -> None:
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of `t` that keeps its history: the input an in-place op's backward may need.
+
+    torch saves the original value of `self` when the gradient needs it (``x.mul_(w)`` with w
+    requiring grad, ``x.sin_()``); without a copy the write would invalidate the saved tensor.
+    """
+    c = _make(t._data.copy(), t._rg, t.grad_fn)
+    c._out_nr = t._out_nr
+    return c
+
+
+def _needs_snapshot(self: Tensor, args: tuple) -> bool:
+    if not gm.enabled:
+        return False
+    return self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+
+
+def _inplace_method(name: str, op: Any, saves_input: bool = True) -> None:
     def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         check_inplace(self, name + "_")
-        return commit_inplace(self, op(self, *args, **kwargs), name + "_")
+        src = _snapshot(self) if saves_input and _needs_snapshot(self, args) else self
+        return commit_inplace(self, op(src, *args, **kwargs), name + "_")
 
     inplace.__name__ = name + "_"
     setattr(Tensor, name + "_", inplace)
@@ -1090,12 +1108,14 @@ signbit = _pred("signbit", np.signbit)
 
 # --------------------------------------------------------------------------- in-place arithmetic
 def _arith_inplace(name: str, op: Any) -> None:
+    keeps_self = name not in ("add_", "sub_", "subtract_")  # their gradients never read self
+
     def inplace(self: Tensor, other: Any, *args: Any, **kwargs: Any) -> Tensor:
         if not (gm.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
-            # fast path, no graph: compute straight into self's storage when dtypes allow
             return commit_inplace(self, op(self, other, *args, **kwargs), name)
         check_inplace(self, name)
-        return commit_inplace(self, op(self, other, *args, **kwargs), name)
+        src = _snapshot(self) if keeps_self else self
+        return commit_inplace(self, op(src, other, *args, **kwargs), name)
 
     inplace.__name__ = name
     setattr(Tensor, name, inplace)

@@ -34,7 +34,7 @@ __all__ = [
     "row_stack", "split", "tensor_split", "chunk", "unbind", "narrow", "select", "flip",
     "fliplr", "flipud", "roll", "tril", "triu", "diagonal", "diag", "diag_embed", "trace",
     "repeat_interleave", "tile", "meshgrid", "broadcast_tensors", "broadcast_shapes",
-    "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "take",
+    "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod",
     "constant_pad", "constant_pad_nd", "reflect_pad", "replicate_pad", "hsplit", "vsplit",
     "dsplit",
 ]  # fmt: skip
@@ -1102,38 +1102,6 @@ def _unfold_method(self: Tensor, dimension: int, size: int, step: int) -> Tensor
 
 
 Tensor.unfold = _unfold_method  # type: ignore[attr-defined]
-
-
-class TakeBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, F: Any, g: Any) -> tuple:
-        shape, idx = self.args
-        n = math.prod(shape)
-        flat = F.scatter_axes(F.reshape(g, (idx.size,)), ((0, idx),), (n,))
-        return (F.reshape(flat, shape),)
-
-
-@tensor_method
-def take(input: Tensor, index: Tensor) -> Tensor:
-    """Elements of the flattened input at `index` (shape of index; negatives count back)."""
-    if index._data.dtype != np.int64:
-        raise RuntimeError(
-            f"take(): Expected a long tensor for index, but got {_core._tname(index.dtype)}"
-        )
-    a = input._data
-    n = a.size
-    idx = np.asarray(index._host()).reshape(-1)
-    bad = (idx < -n) | (idx >= n)
-    if bad.any():
-        raise IndexError(
-            f"out of range: tried to access index {int(idx[bad][0])} on a tensor of {n} elements."
-        )
-    idx = np.where(idx < 0, idx + n, idx)
-    r = _make(a.reshape(-1).take(_on(a, idx)).reshape(index._data.shape))
-    if gm.enabled and input._rg:
-        record(TakeBackward0, r, (input,), args=(a.shape, idx))
-    return r
 
 
 # =========================================================================== broadcasting
