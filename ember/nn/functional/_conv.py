@@ -242,8 +242,15 @@ class ConvolutionBackward0(Node):
         n = x.shape[0]
         if hasattr(g, "_data"):  # differentiable path
             return _conv_backward_graph(g, x, w, k, d, p, s, groups)
-        g2 = g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)  # (G, O/G, N*L)
         gx = gw = None
+        if groups == 1:  # plain 2-D GEMMs: BLAS handles the transposed operands directly
+            g2d = g.transpose(1, 0, 2, 3).reshape(o, -1)  # (O, N*L), one copy
+            if self.edges[1] is not None:
+                gw = (g2d @ cols.T).reshape(w.shape)
+            if self.edges[0] is not None:
+                gx = _col2im_t(w.reshape(o, -1).T @ g2d, x.shape, k, d, p, s)
+            return gx, gw
+        g2 = g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)  # (G, O/G, N*L)
         if self.edges[1] is not None:
             gw = (
                 g2 @ cols.reshape(groups, cols.shape[0] // groups, -1).transpose(0, 2, 1)
