@@ -223,3 +223,46 @@ for _n in ("addmm", "addmv", "baddbmm", "addbmm", "addr"):
         return inplace
 
     setattr(Tensor, _n + "_", _mk(_n))
+
+
+def _la(name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module("ember.linalg"), name)
+
+
+@tensor_method
+def det(input: Tensor) -> Tensor:
+    """Determinant (torch.det = torch.linalg.det)."""
+    return _la("det")(input)
+
+
+@tensor_method
+def logdet(input: Tensor) -> Tensor:
+    """log(det(input)); nan for negative determinants, -inf for singular matrices (as torch)."""
+    sign, lad = _la("slogdet")(input)
+    from ember.ops.elementwise import where
+
+    return where(sign < 0, float("nan"), lad)
+
+
+@tensor_method
+def slogdet(input: Tensor) -> Any:
+    """(sign, log|det|)."""
+    return _la("slogdet")(input)
+
+
+@tensor_method
+def inverse(input: Tensor) -> Tensor:
+    """Matrix inverse (torch.inverse = torch.linalg.inv)."""
+    return _la("inv")(input)
+
+
+@tensor_method
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """Cholesky factor (lower by default; upper=True gives L^H)."""
+    L = _la("cholesky")(input)
+    return L.transpose(-2, -1) if upper else L
+
+
+__all__ += ["det", "logdet", "slogdet", "inverse", "cholesky"]
