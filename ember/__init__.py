@@ -5,6 +5,8 @@ optim, data loading, checkpoints in PyTorch's format, and distributed data-paral
 """
 # ruff: noqa: F401, F403  (this module re-exports the public API)
 
+from __future__ import annotations
+
 from typing import Any as _Any
 
 from ember import autograd, random

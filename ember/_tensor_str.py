@@ -1,123 +1,232 @@
-"""Tensor printing in torch's style: ``tensor([1., 2.], requires_grad=True)``."""
+"""Tensor printing with torch's exact text: ``tensor([1., 2.], requires_grad=True)``.
+
+A port of ``torch/_tensor_str.py`` onto NumPy arrays: the same formatter (int mode, scientific
+mode, widths from the non-zero finite values), the same summarisation with ``...``, line wrapping
+at ``linewidth`` and the same suffixes (``dtype=``, ``size=``, ``device=``, ``grad_fn=``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from ember import dtypes
 
-_opts = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+__all__ = ["get_printoptions", "printoptions", "set_printoptions", "tensor_repr"]
+
+_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_opts: dict[str, Any] = dict(_DEFAULTS)
 
 
-def set_printoptions(precision: int | None = None, threshold: int | None = None, edgeitems: int | None = None, linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
-    """torch.set_printoptions."""
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """torch.set_printoptions: precision, summarisation threshold, edge items, line width."""
     if profile == "default":
         _opts.update(precision=4, threshold=1000, edgeitems=3, linewidth=80)
     elif profile == "short":
         _opts.update(precision=2, threshold=1000, edgeitems=2, linewidth=80)
     elif profile == "full":
-        _opts.update(precision=4, threshold=2**63 - 1, edgeitems=3, linewidth=80)
-    for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        _opts.update(precision=4, threshold=math.inf, edgeitems=3, linewidth=80)
+    for k, v in (
+        ("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):  # fmt: skip
         if v is not None:
             _opts[k] = v
     _opts["sci_mode"] = sci_mode
 
 
-def _float_formatter(a: np.ndarray) -> Any:
-    finite = a[np.isfinite(a)] if a.size else a
-    prec = _opts["precision"]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.{prec}f}", False
-    absf = np.abs(finite.astype(np.float64))
-    int_mode = bool(np.all(finite == np.round(finite)))
-    nz = absf[absf > 0]
-    mx = float(absf.max()) if absf.size else 0.0
-    mn = float(nz.min()) if nz.size else 0.0
-    sci = _opts["sci_mode"]
-    if sci is None:
-        sci = (mx / mn > 1000.0 or mx > 1e8) if not int_mode and nz.size else (mx > 1e8 if int_mode else False)
-        if not int_mode and nz.size and mn < 1e-4:
-            sci = True
-    if sci:
-        return (lambda v: _special(v) or f"{v:.{prec}e}"), True
-    if int_mode:
-        return (lambda v: _special(v) or f"{v:.0f}."), False
-    return (lambda v: _special(v) or f"{v:.{prec}f}"), False
+def get_printoptions() -> dict[str, Any]:
+    """The current print options, as keyword arguments for set_printoptions."""
+    return dict(_opts)
 
 
-def _special(v: float) -> str | None:
-    if np.isnan(v):
-        return "nan"
-    if np.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return None
+@contextlib.contextmanager
+def printoptions(**kwargs: Any) -> Iterator[None]:
+    """Temporarily change the print options."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
 
 
-def _fmt_array(a: np.ndarray) -> str:
-    kind = a.dtype.kind
-    if kind == "b":
-        fmt = lambda v: "True" if v else "False"  # noqa: E731
-    elif kind in "iu":
-        fmt = lambda v: str(int(v))  # noqa: E731
-    else:
-        fmt, _ = _float_formatter(a.astype(np.float64) if a.dtype != np.float64 else a)
-    summarize = a.size > _opts["threshold"]
+class _Formatter:
+    """Decides int/scientific mode and the column width from (summarised) values."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.floating = a.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        flat = a.reshape(-1)
+        if not self.floating:
+            if flat.size:
+                if a.dtype.kind == "b":
+                    self.max_width = 5 if not flat.all() else 4
+                else:
+                    self.max_width = max(len(str(int(flat.min()))), len(str(int(flat.max()))))
+            return
+        with np.errstate(invalid="ignore"):
+            nz = flat[np.isfinite(flat) & (flat != 0)]
+        if nz.size == 0:
+            return
+        absd = np.abs(nz.astype(np.float64))
+        mn, mx = float(absd.min()), float(absd.max())
+        self.int_mode = bool(np.all(nz == np.ceil(nz)))
+        sci = _opts["sci_mode"]
+        self.sci_mode = (mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4) if sci is None else sci
+        prec = _opts["precision"]
+        vals = nz.astype(np.float64).tolist()
+        if self.sci_mode:
+            self.max_width = max(len(f"{v:.{prec}e}") for v in vals)
+        elif self.int_mode:
+            self.max_width = max(len(f"{v:.0f}") for v in vals) + 1
+        else:
+            self.max_width = max(len(f"{v:.{prec}f}") for v in vals)
+        self.max_width = max(self.max_width, 1)
+
+    def format(self, value: Any) -> str:
+        if self.floating:
+            prec = _opts["precision"]
+            if self.sci_mode:
+                ret = f"{value:{self.max_width}.{prec}e}"
+            elif self.int_mode:
+                ret = f"{value:.0f}"
+                if not (math.isinf(value) or math.isnan(value)):
+                    ret += "."
+            else:
+                ret = f"{value:.{prec}f}"
+        else:
+            ret = f"{value}"
+        return (self.max_width - len(ret)) * " " + ret
+
+
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The values that get printed (edge items along every dim), for the formatter."""
     edge = _opts["edgeitems"]
     if a.ndim == 0:
-        return fmt(a.item())
-    flat = a
-    if summarize:
-        idx = [np.r_[0 : min(edge, s), max(s - edge, edge) : s] if s > 2 * edge else np.arange(s) for s in a.shape]
-        sample = a[np.ix_(*idx)] if a.ndim else a
-    else:
-        sample = flat
-    strs = [fmt(v) for v in sample.reshape(-1).tolist()]
-    width = max((len(s) for s in strs), default=1)
-    return _nest(a, fmt, width, summarize, edge, 1)
-
-
-def _nest(a: np.ndarray, fmt: Any, width: int, summarize: bool, edge: int, indent: int) -> str:
+        return a
     if a.ndim == 1:
-        n = a.shape[0]
-        if summarize and n > 2 * edge:
-            items = [fmt(v).rjust(width) for v in a[:edge].tolist()] + ["..."] + [fmt(v).rjust(width) for v in a[-edge:].tolist()]
-        else:
-            items = [fmt(v).rjust(width) for v in a.tolist()]
-        per_line = max(1, (_opts["linewidth"] - indent) // (width + 2))
-        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
-    n = a.shape[0]
-    if summarize and n > 2 * edge:
-        rows = [_nest(a[i], fmt, width, summarize, edge, indent + 1) for i in range(edge)] + ["..."] + [_nest(a[i], fmt, width, summarize, edge, indent + 1) for i in range(n - edge, n)]
+        return np.concatenate([a[:edge], a[-edge:]]) if a.shape[0] > 2 * edge else a
+    if not edge:
+        return np.zeros((0,) * a.ndim, a.dtype)
+    if a.shape[0] > 2 * edge:
+        rows = [a[i] for i in range(edge)] + [a[i] for i in range(len(a) - edge, len(a))]
     else:
-        rows = [_nest(a[i], fmt, width, summarize, edge, indent + 1) for i in range(n)]
-    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
-    return "[" + sep.join(rows) + "]"
+        rows = list(a)
+    return np.stack([_summarized(r) for r in rows])
 
 
-def tensor_repr(t: Any) -> str:
-    a = t._data if t.is_cpu else t._data.get()
-    if a.dtype.name == "bfloat16":
+def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    element_length = fmt.max_width + 2
+    per_line = max(1, math.floor((_opts["linewidth"] - indent) / element_length))
+    edge = _opts["edgeitems"]
+    if summarize and not edge:
+        data = ["..."]
+    elif summarize and a.shape[0] > 2 * edge:
+        data = (
+            [fmt.format(v) for v in a[:edge].tolist()]
+            + [" ..."]
+            + [fmt.format(v) for v in a[-edge:].tolist()]
+        )
+    else:
+        data = [fmt.format(v) for v in a.tolist()]
+    lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _tensor_str_with_formatter(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    if a.ndim == 1:
+        return _vector_str(a, indent, summarize, fmt)
+    edge = _opts["edgeitems"]
+    if summarize and a.shape[0] > 2 * edge:
+        slices = (
+            [_tensor_str_with_formatter(a[i], indent + 1, summarize, fmt) for i in range(edge)]
+            + ["..."]
+            + [
+                _tensor_str_with_formatter(a[i], indent + 1, summarize, fmt)
+                for i in range(len(a) - edge, len(a))
+            ]
+        )
+    else:
+        slices = [
+            _tensor_str_with_formatter(a[i], indent + 1, summarize, fmt) for i in range(len(a))
+        ]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _tensor_str(a: np.ndarray, indent: int) -> str:
+    if a.size == 0:
+        return "[]"
+    summarize = a.size > _opts["threshold"]
+    fmt = _Formatter(_summarized(a) if summarize else a)
+    return _tensor_str_with_formatter(a, indent, summarize, fmt)
+
+
+def _add_suffixes(tensor_str: str, suffixes: list[str], indent: int) -> str:
+    parts = [tensor_str]
+    last_line_len = len(tensor_str) - tensor_str.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > _opts["linewidth"]:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
+
+
+def _host(t: Any) -> np.ndarray:
+    a = t._data
+    a = a if a.__class__ is np.ndarray else a.get()
+    if a.dtype.kind == "V":  # bfloat16: printed through float32, where its values are exact
         a = a.astype(np.float32)
-    prefix = "tensor("
-    body = _fmt_array(a) if a.size else "[]"
-    body = body.replace("\n", "\n" + " " * len(prefix))
-    extras = []
-    if a.size == 0 and a.shape != (0,):
-        extras.append(f"size={tuple(a.shape)}")
+    return a
+
+
+def tensor_repr(t: Any, tensor_contents: str | None = None) -> str:
+    """torch's ``repr(tensor)`` text (dtype names read ``ember.`` instead of ``torch.``)."""
+    cls = type(t)
+    plain = cls.__name__ in ("Tensor", "Parameter")
+    prefix = "tensor(" if plain else f"{cls.__name__}("
+    indent = len(prefix)
+    suffixes = []
     if not t.is_cpu:
-        extras.append(f"device='{t.device}'")
+        suffixes.append(f"device='{t.device}'")
+    a = _host(t)
     d = t.dtype
-    if not (d is dtypes.get_default_dtype() or d is dtypes.int64 or d is dtypes.bool):
-        extras.append(f"dtype={d}")
-    elif d is not dtypes.get_default_dtype() and a.size == 0 and d is not dtypes.int64:
-        pass
-    if a.size == 0 and d is dtypes.int64:
-        extras.append(f"dtype={d}")
+    default = dtypes.get_default_dtype()
+    if a.size == 0:
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if d is not default:
+            suffixes.append(f"dtype={d}")
+        body = "[]"
+    else:
+        if not _opts["edgeitems"]:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if d is not default and d is not dtypes.int64 and d is not dtypes.bool:
+            suffixes.append(f"dtype={d}")
+        body = _tensor_str(a, indent)
+    if tensor_contents is not None:
+        body = tensor_contents
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._rg:
-        extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)

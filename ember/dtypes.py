@@ -4,7 +4,7 @@ An ember dtype wraps a NumPy dtype. Promotion follows torch, not NumPy: categori
 bool < integer < floating; Python scalars are *weak* (they only raise the category, to the default
 dtype of that category), and 0-dim tensors only count when they raise the category of the
 dimensioned operands (``int32_vec * 2.5`` is float32, ``float32_vec * float64_scalar_tensor`` stays
-float32).
+float32). NumPy scalars count as Python scalars, and ``np.bool_`` as a float, as in torch.
 """
 
 from __future__ import annotations
@@ -26,19 +26,21 @@ __all__ = [
 _BOOL, _INT, _FLOAT = 0, 1, 2
 
 
-class dtype:  # noqa: N801 - torch's name
+class dtype:
     """A tensor element type (``ember.float32`` ...), wrapping the matching NumPy dtype."""
 
     __slots__ = ("_cat", "is_complex", "is_floating_point", "is_signed", "itemsize", "name", "np")
 
-    def __init__(self, name: str, np_dtype: Any, cat: int, signed: bool) -> None:
+    def __init__(
+        self, name: str, np_dtype: Any, cat: int, signed: builtins.bool, size: int
+    ) -> None:
         self.name = name
-        self.np = np.dtype(np_dtype)
+        self.np = None if np_dtype is None else np.dtype(np_dtype)  # None: bfloat16 w/o ml_dtypes
         self._cat = cat
         self.is_floating_point = cat == _FLOAT
         self.is_complex = False
         self.is_signed = signed
-        self.itemsize = self.np.itemsize
+        self.itemsize = size
 
     def __repr__(self) -> str:
         return f"ember.{self.name}"
@@ -46,35 +48,46 @@ class dtype:  # noqa: N801 - torch's name
     def __reduce__(self) -> str:
         return self.name  # pickles as the module-level singleton
 
+    def to_real(self) -> dtype:
+        return self
+
     def to_complex(self) -> dtype:
         raise NotImplementedError("complex dtypes are not supported by ember")
 
 
-float16 = dtype("float16", np.float16, _FLOAT, True)
-float32 = dtype("float32", np.float32, _FLOAT, True)
-float64 = dtype("float64", np.float64, _FLOAT, True)
-int8 = dtype("int8", np.int8, _INT, True)
-int16 = dtype("int16", np.int16, _INT, True)
-int32 = dtype("int32", np.int32, _INT, True)
-int64 = dtype("int64", np.int64, _INT, True)
-uint8 = dtype("uint8", np.uint8, _INT, False)
-bool = dtype("bool", np.bool_, _BOOL, False)  # noqa: A001 - torch's name
-try:  # bfloat16 needs ml_dtypes (optional)
+float16 = dtype("float16", np.float16, _FLOAT, True, 2)
+float32 = dtype("float32", np.float32, _FLOAT, True, 4)
+float64 = dtype("float64", np.float64, _FLOAT, True, 8)
+int8 = dtype("int8", np.int8, _INT, True, 1)
+int16 = dtype("int16", np.int16, _INT, True, 2)
+int32 = dtype("int32", np.int32, _INT, True, 4)
+int64 = dtype("int64", np.int64, _INT, True, 8)
+uint8 = dtype("uint8", np.uint8, _INT, False, 1)
+bool = dtype("bool", np.bool_, _BOOL, False, 1)
+try:  # bfloat16 arrays need ml_dtypes (optional); without it the dtype exists but can't be used
     import ml_dtypes
 
-    bfloat16: dtype | None = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT, True)
+    _bf16_np: Any = ml_dtypes.bfloat16
 except ImportError:  # pragma: no cover - depends on the environment
-    bfloat16 = None
+    _bf16_np = None
+bfloat16 = dtype("bfloat16", _bf16_np, _FLOAT, True, 2)
 
-half, float, double = float16, float32, float64  # noqa: A001
-short, int, long = int16, int32, int64  # noqa: A001
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 
-_ALL = [d for d in (float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, bool) if d]
-_FROM_NP: dict[Any, dtype] = {d.np: d for d in _ALL}
-_FROM_NP.update({d.np.type: d for d in _ALL})
+_ALL = [float16, float32, float64, bfloat16, int8, int16, int32, int64, uint8, bool]
+_USABLE = [d for d in _ALL if d.np is not None]
+_FROM_NP: dict[Any, dtype] = {d.np: d for d in _USABLE}
+_FROM_NP.update({d.np.type: d for d in _USABLE})
 _FROM_NAME = {d.name: d for d in _ALL}
+_ALIAS = {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
+          "long": int64}  # fmt: skip
 
 _default = float32
+
+
+def _no_bf16() -> TypeError:
+    return TypeError("ember.bfloat16 needs the ml_dtypes package: pip install ml_dtypes")
 
 
 def from_np(np_dtype: Any) -> dtype:
@@ -88,28 +101,29 @@ def from_np(np_dtype: Any) -> dtype:
         return _FROM_NP[nd]
     if nd.kind == "u":  # uint16/32/64 have no torch counterpart with full ops; widen
         return int64
-    raise TypeError(f"can't convert NumPy array of type {nd}: ember supports {', '.join(_FROM_NAME)}")
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only supported types are: "
+        f"{', '.join(d.name for d in _USABLE)}."
+    )
 
 
 def as_dtype(d: Any) -> dtype:
     """Accept an ember dtype, a NumPy dtype, a Python type or a name; return an ember dtype."""
     if d.__class__ is dtype:
+        if d.np is None:
+            raise _no_bf16()
         return d
     if d is _pyfloat:
-        return _default
+        return float64  # torch: dtype=float means float64, whatever the default dtype
     if d is _pyint:
         return int64
     if d is _pybool:
         return bool
     if isinstance(d, str):
-        if d in _FROM_NAME:
-            return _FROM_NAME[d]
-        d = d.replace("torch.", "").replace("ember.", "")
-        if d in _FROM_NAME:
-            return _FROM_NAME[d]
-        alias = {"half": float16, "float": float32, "double": float64, "long": int64, "int": int32}
-        if d in alias:
-            return alias[d]
+        name = d.replace("torch.", "").replace("ember.", "")
+        r = _FROM_NAME.get(name) or _ALIAS.get(name)
+        if r is not None:
+            return as_dtype(r)
     return from_np(d)
 
 
@@ -118,13 +132,22 @@ def get_default_dtype() -> dtype:
     return _default
 
 
+_caches: list[dict] = []  # promotion caches that depend on the default dtype (cleared below)
+
+
 def set_default_dtype(d: Any) -> None:
-    """Set the default floating dtype (float16/float32/float64 as in torch)."""
+    """Set the default floating dtype (float16/bfloat16/float32/float64 as in torch)."""
     global _default
-    d = as_dtype(d)
+    if d.__class__ is not dtype:
+        raise TypeError(
+            "invalid dtype object: only floating-point types are supported as the default type"
+        )
     if not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
+    d = as_dtype(d)
     _default = d
+    for c in _caches:
+        c.clear()
 
 
 def _promote_same_cat(a: dtype, b: dtype) -> dtype:
@@ -134,39 +157,57 @@ def _promote_same_cat(a: dtype, b: dtype) -> dtype:
         if {a.name, b.name} == {"float16", "bfloat16"}:
             return float32
         return a if a.itemsize >= b.itemsize else b
-    return _FROM_NP[np.promote_types(a.np, b.np)]  # ints and bool: NumPy agrees with torch
+    if a._cat == _BOOL:
+        return a
+    if a is uint8 or b is uint8:  # uint8 with a signed int: the next wider signed int
+        other = b if a is uint8 else a
+        return int16 if other.itemsize == 1 else other
+    return a if a.itemsize >= b.itemsize else b
 
 
 _PROMO: dict[tuple[dtype, dtype], dtype] = {}
 
 
-def promote_types(a: Any, b: Any) -> dtype:
+def promote_types(type1: Any, type2: Any) -> dtype:
     """torch.promote_types: the smallest dtype both operands can be cast to."""
-    a, b = as_dtype(a), as_dtype(b)
-    key = (a, b)
-    r = _PROMO.get(key)
+    r = _PROMO.get((type1, type2))
     if r is None:
+        a, b = _resolve(type1), _resolve(type2)
         if a._cat != b._cat:
             r = a if a._cat > b._cat else b
         else:
             r = _promote_same_cat(a, b)
-        _PROMO[key] = r
+        if type1.__class__ is dtype and type2.__class__ is dtype:
+            _PROMO[(a, b)] = r
     return r
 
 
-def _scalar_cat(x: Any) -> int:
-    if isinstance(x, _pybool | np.bool_):
+def scalar_category(x: Any) -> builtins.int:
+    """The promotion category of a Python or NumPy scalar (``np.bool_`` is a float, as in torch)."""
+    c = x.__class__
+    if c is _pyfloat:
+        return _FLOAT
+    if c is _pyint:
+        return _INT
+    if c is _pybool:
+        return _BOOL
+    if isinstance(x, np.bool_ | np.floating | _pyfloat):
+        return _FLOAT
+    if isinstance(x, _pybool):
         return _BOOL
     if isinstance(x, _pyint | np.integer):
         return _INT
-    if isinstance(x, _pyfloat | np.floating):
-        return _FLOAT
-    if isinstance(x, complex):
+    if isinstance(x, complex | np.complexfloating):
         raise TypeError("complex scalars are not supported by ember")
     raise TypeError(f"unsupported operand of type {type(x).__name__}")
 
 
-_CAT_DEFAULT = {_BOOL: bool, _INT: int64}
+_scalar_cat = scalar_category  # backwards-compatible private name
+
+
+def scalar_dtype(cat: builtins.int) -> dtype:
+    """The dtype a weak scalar of category `cat` promotes to (torch's defaults)."""
+    return _default if cat == _FLOAT else int64 if cat == _INT else bool
 
 
 def result_type(*operands: Any) -> dtype:
@@ -176,46 +217,70 @@ def result_type(*operands: Any) -> dtype:
     scal = -1
     for x in operands:
         d = getattr(x, "dtype", None)
-        if d.__class__ is dtype:
+        if d.__class__ is dtype and not isinstance(x, np.generic):
             if x.ndim:
                 dims = d if dims is None else promote_types(dims, d)
             else:
                 zero = d if zero is None else promote_types(zero, d)
         else:
-            scal = max(scal, _scalar_cat(x))
+            scal = max(scal, scalar_category(x))
     res = dims
     if zero is not None and (res is None or zero._cat > res._cat):
         res = zero
     if scal >= 0 and (res is None or scal > res._cat):
-        res = _default if scal == _FLOAT else _CAT_DEFAULT[scal]
-    assert res is not None
+        res = scalar_dtype(scal)
+    if res is None:
+        raise TypeError("result_type() needs at least one operand")
     return res
 
 
-def can_cast(from_: dtype, to: dtype) -> builtins.bool:
+def can_cast(from_: Any, to: Any) -> builtins.bool:
     """torch.can_cast: casting to a lower category is not allowed."""
-    return as_dtype(from_)._cat <= as_dtype(to)._cat
+    return _resolve(from_)._cat <= _resolve(to)._cat
 
 
-class finfo:  # noqa: N801 - torch's name
+def _resolve(d: Any) -> dtype:
+    """as_dtype, but a dtype without NumPy support (bfloat16 sans ml_dtypes) is fine here."""
+    return d if d.__class__ is dtype else as_dtype(d)
+
+
+class finfo:
     """Machine limits of a floating dtype (torch.finfo)."""
 
-    def __init__(self, type: Any = None) -> None:  # noqa: A002
+    def __init__(self, type: Any = None) -> None:
         d = _default if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(
+                "ember.finfo() requires a floating point input type. Use ember.iinfo to handle "
+                "'ember.finfo'"
+            )
         fi = np.finfo(d.np)
         self.dtype = d.name
         self.bits = d.itemsize * 8
-        self.eps = float(fi.eps)
-        self.max = float(fi.max)
-        self.min = float(fi.min)
-        self.tiny = self.smallest_normal = float(fi.tiny)
-        self.resolution = float(fi.resolution)
+        self.eps = _pyfloat(fi.eps)
+        self.max = _pyfloat(fi.max)
+        self.min = _pyfloat(fi.min)
+        self.tiny = self.smallest_normal = _pyfloat(fi.tiny)
+        self.resolution = 10.0 ** -_pyint(fi.precision)  # exact decimal, as torch (NumPy rounds it)
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
 
 
-class iinfo:  # noqa: N801 - torch's name
+class iinfo:
     """Machine limits of an integer dtype (torch.iinfo)."""
 
-    def __init__(self, type: Any) -> None:  # noqa: A002
+    def __init__(self, type: Any) -> None:
         d = as_dtype(type)
+        if d.is_floating_point or d is bool:
+            raise TypeError(f"{d} is not supported by ember.iinfo")
         ii = np.iinfo(d.np)
-        self.dtype, self.bits, self.max, self.min = d.name, d.itemsize * 8, int(ii.max), int(ii.min)
+        self.dtype, self.bits = d.name, d.itemsize * 8
+        self.max, self.min = _pyint(ii.max), _pyint(ii.min)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

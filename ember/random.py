@@ -28,7 +28,10 @@ class Generator:
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 
     def manual_seed(self, seed: int) -> Generator:
+        """Reseed; negative seeds wrap modulo 2**64 as in torch. Returns self."""
         seed = int(seed)
+        if not -(1 << 63) <= seed < 1 << 64:
+            raise ValueError("Overflow when unpacking long long")
         if seed < 0:
             seed = seed % (1 << 64)
         self._seed = seed
@@ -44,17 +47,18 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Any:
-        from ember.ops.creation import tensor
-
         import pickle
 
+        from ember.dtypes import uint8
+        from ember.ops.creation import tensor
+
         blob = pickle.dumps((self._seed, self._rng.bit_generator.state))
-        return tensor(list(blob), dtype="uint8")
+        return tensor(list(blob), dtype=uint8)
 
     def set_state(self, state: Any) -> Generator:
         import pickle
 
-        self._seed, st = pickle.loads(bytes(np.asarray(state).astype(np.uint8).tobytes()))  # noqa: S301
+        self._seed, st = pickle.loads(bytes(np.asarray(state).astype(np.uint8).tobytes()))
         self._rng.bit_generator.state = st
         return self
 
@@ -91,7 +95,7 @@ def set_rng_state(new_state: Any) -> None:
     default_generator.set_state(new_state)
 
 
-class fork_rng:  # noqa: N801 - torch's name
+class fork_rng:
     """Context manager restoring the default generator's state on exit."""
 
     def __init__(self, devices: Any = None, enabled: bool = True, **kwargs: Any) -> None:

@@ -14,8 +14,46 @@ import numpy as np
 from ember import dtypes
 from ember.autograd import grad_mode, node
 from ember.backends import device, device_of, xp_of
+from ember.size import Size
+from ember.size import _from_shape as _size
 
-__all__ = ["Tensor", "tensor_method"]
+__all__ = [
+    "Tensor", "tensor_method", "layout", "memory_format", "strided", "contiguous_format",
+    "preserve_format", "channels_last", "channels_last_3d",
+]  # fmt: skip
+
+class _Named:
+    """A named singleton option (``ember.strided``, ``ember.contiguous_format`` ...)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+class layout(_Named):
+    """A tensor layout (ember only has ``ember.strided``)."""
+
+    __slots__ = ()
+
+
+class memory_format(_Named):
+    """A memory format (accepted for compatibility: NumPy arrays are C-ordered)."""
+
+    __slots__ = ()
+
+
+strided = layout("strided")
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
 
 _new = object.__new__
 _gm = grad_mode.state
@@ -30,29 +68,23 @@ class Tensor:
     )  # fmt: skip
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
-        # torch's legacy constructor: Tensor([1, 2]) -> float32 data; Tensor(2, 3) -> shape (2, 3)
+    def __new__(cls, *args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+        # torch's legacy constructor: Tensor([1, 2]) -> default-dtype data; Tensor(2, 3) -> shape
         from ember.ops import creation
 
-        if len(args) == 1 and not isinstance(args[0], int):
-            src = args[0]
-            t = creation.tensor(src, dtype=dtypes.get_default_dtype() if not isinstance(src, Tensor) else src.dtype)
-        else:
-            t = creation.empty(*args, dtype=dtypes.get_default_dtype())
+        t = _legacy_new(creation, args, kwargs, device, None)
         if cls is not Tensor:
             t = t.as_subclass(cls)
         return t
 
     # ---------------------------------------------------------------- metadata
     @property
-    def shape(self) -> Any:
-        from ember.size import Size
+    def shape(self) -> Size:
+        return _size(self._data.shape)
 
-        return Size(self._data.shape)
-
-    def size(self, dim: int | None = None) -> Any:
+    def size(self, dim: Any = None) -> Any:
         if dim is None:
-            return self.shape
+            return _size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -102,10 +134,17 @@ class Tensor:
         return int(self._data.nbytes)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f" or self._data.dtype.name == "bfloat16"
+        return self._data.dtype.kind in "fV"  # "V": bfloat16 (ml_dtypes)
 
     def is_complex(self) -> bool:
         return False
+
+    def get_device(self) -> int:
+        """-1 on the CPU, else the CUDA device index."""
+        return -1 if self._data.__class__ is np.ndarray else int(self.device.index or 0)
+
+    is_meta = is_sparse = is_quantized = is_nested = is_mkldnn = False
+    layout = strided
 
     @property
     def is_leaf(self) -> bool:
@@ -117,18 +156,23 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self.grad_fn is not None and not value:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
+        if self.grad_fn is not None:
+            raise RuntimeError(_leaf_error(value))
         if value and not self.is_floating_point():
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        self.requires_grad = requires_grad
+        """Set requires_grad in place (a non-leaf may only keep requiring grad); returns self."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(_leaf_error(False))
+            return self
+        if requires_grad and not self.is_floating_point():
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = bool(requires_grad)
         return self
 
     @property
@@ -151,15 +195,21 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: {list(value.shape)} vs "
-                    f"{list(self.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size"
                 )
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: {value.dtype} vs {self.dtype}"
+                    f"attempting to assign a gradient with dtype '{_cname(value.dtype)}' to a "
+                    f"tensor with grad_dtype '{_tname(self.dtype)}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype)."
                 )
         self._grad = value
 
@@ -180,7 +230,12 @@ class Tensor:
     @data.setter
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
-            raise TypeError("Tensor.data must be set to a Tensor")
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._rg and not value.is_floating_point():
+            raise RuntimeError(
+                "data set to a tensor that requires gradients must be floating point or complex "
+                "dtype"
+            )
         self._data = value._data
 
     @property
@@ -212,7 +267,8 @@ class Tensor:
             if force:
                 return self._host()
             raise TypeError(
-                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy "
                 "the tensor to host memory first."
             )
         return self._data
@@ -221,8 +277,15 @@ class Tensor:
         return self._data if self.is_cpu else self._data.get()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._rg:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
         a = self._host()
-        return a if dtype is None else a.astype(dtype, copy=False)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -234,20 +297,36 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
+    def __reversed__(self) -> Tensor:
+        return self.flip(0) if self._data.ndim else self
+
+    def __contains__(self, element: Any) -> bool:
+        if not isinstance(element, Tensor | int | float | bool | np.number | np.bool_):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool((self == element).any().item())
+
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size
                 else "Boolean value of Tensor with no values is ambiguous"
             )
         return bool(self._host().reshape(()))
 
+    def _scalar(self) -> Any:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -255,17 +334,17 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     __hash__ = object.__hash__
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         from ember._tensor_str import tensor_repr
 
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and type(self) is Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
@@ -277,14 +356,20 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment."
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                "because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
             )
         t = _make(self._data.copy(), self._rg)
-        if self._grad is not None:
-            t._grad = _make(self._grad._data.copy())
         if type(self) is not Tensor:
             t = t.as_subclass(type(self))
-            t._rg = self._rg
+            d = getattr(self, "__dict__", None)
+            if d:  # a subclass's own attributes are deep-copied too, as torch does
+                import copy
+
+                t.__dict__.update(copy.deepcopy(d, memo))
+        if self._grad is not None:
+            t._grad = _make(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
@@ -303,7 +388,7 @@ class Tensor:
         create_graph: bool = False,
         inputs: Any = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``ember.autograd.backward``)."""
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``ember.autograd.backward``)."""
         from ember.autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -377,13 +462,83 @@ class Tensor:
         return self
 
 
-def _wrap_dim(dim: int, ndim: int) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
+def _wrap_dim(dim: Any, ndim: int) -> int:
+    if dim.__class__ is not int:
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            raise TypeError(
+                f"size(): argument 'dim' (position 1) must be int, not {type(dim).__name__}"
+            )
+        dim = dim.__index__()
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if not -ndim <= dim < ndim:
         raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got "
+            f"{dim})"
         )
-    return dim % n
+    return dim % ndim
+
+
+def _leaf_error(value: bool) -> str:
+    msg = "you can only change requires_grad flags of leaf variables."
+    if not value:
+        msg += (
+            " If you want to use a computed variable in a subgraph that doesn't require "
+            "differentiation use var_no_grad = var.detach()."
+        )
+    return msg
+
+
+_TNAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool",
+}  # fmt: skip
+_CNAMES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+    "uint8": "unsigned char", "bool": "bool",
+}  # fmt: skip
+
+
+def _tname(d: dtypes.dtype) -> str:
+    """torch's ScalarType name of a dtype ('Float', 'Long' ...), as its error messages use."""
+    return _TNAMES[d.name]
+
+
+def _cname(d: dtypes.dtype) -> str:
+    """The C++ type name of a dtype ('float', 'double' ...), as torch's error messages use."""
+    return _CNAMES[d.name]
+
+
+def _legacy_new(creation: Any, args: tuple, kwargs: dict, device: Any, typed: Any) -> Tensor:
+    """``torch.Tensor(...)`` / ``torch.FloatTensor(...)`` (`typed`): data, a shape, or nothing."""
+    dt = typed or dtypes.get_default_dtype()
+    if kwargs:
+        raise TypeError(
+            f"new() received an invalid combination of arguments - got unexpected keyword "
+            f"arguments {', '.join(map(repr, kwargs))}"
+        )
+    if not args:
+        return creation.empty(0, dtype=dt, device=device)
+    a0 = args[0]
+    if len(args) == 1 and isinstance(a0, Tensor):
+        if typed is not None and a0.dtype is not typed:
+            raise TypeError(f"expected {typed} (got {a0.dtype})")
+        t = _make(a0._data)  # an alias sharing storage, as torch
+        t._vc = a0._vc
+        return t
+    if len(args) == 1 and isinstance(a0, Size):
+        return creation.empty(a0, dtype=dt, device=device)
+    if all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in args):
+        return creation.empty(*args, dtype=dt, device=device)
+    if len(args) == 1 and isinstance(a0, list | tuple | np.ndarray | range):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return creation.tensor(a0, dtype=dt, device=device)
+    raise TypeError(f"new(): data must be a sequence (got {type(a0).__name__})")
 
 
 def _make(arr: Any, rg: bool = False, fn: Any = None) -> Tensor:
@@ -401,6 +556,36 @@ def _make(arr: Any, rg: bool = False, fn: Any = None) -> Tensor:
 def _rebuild(arr: np.ndarray, rg: bool, dev: str = "cpu") -> Tensor:
     t = _make(arr, rg)
     return t if dev == "cpu" else t.to(dev)
+
+
+class _LegacyTensorType(type):
+    """``ember.FloatTensor`` & co: call to create (legacy constructor), isinstance checks dtype."""
+
+    dtype: dtypes.dtype
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return (
+            isinstance(obj, Tensor) and obj._data.__class__ is np.ndarray
+            and obj._data.dtype == cls.dtype.np
+        )  # fmt: skip
+
+    def __call__(cls, *args: Any, device: Any = None, **kwargs: Any) -> Any:
+        from ember.ops import creation
+
+        return _legacy_new(creation, args, kwargs, device, cls.dtype)
+
+
+def _legacy_types() -> dict[str, type]:
+    out = {}
+    for name, short in _TNAMES.items():
+        d = getattr(dtypes, name)
+        out[f"{short}Tensor"] = _LegacyTensorType(
+            f"{short}Tensor", (), {"dtype": d, "is_cuda": False, "__module__": "ember"}
+        )
+    return out
+
+
+LEGACY_TYPES = _legacy_types()
 
 
 def tensor_method(fn: Callable | None = None, *, name: str | None = None) -> Any:

@@ -13,31 +13,47 @@ import numpy as np
 __all__ = ["device", "xp_of", "device_of", "cpu", "array_module"]
 
 
-class device:  # noqa: N801 - torch's name
-    """A device: ``ember.device('cpu')``, ``ember.device('cuda', 0)``, ``ember.device('cuda:1')``."""
+_TYPES = ("cpu", "cuda", "meta")
+
+
+class device:
+    """A device: ``ember.device('cpu')``, ``ember.device('cuda', 0)``, ``device('cuda:1')``."""
 
     __slots__ = ("index", "type")
 
-    def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002
+    def __init__(self, type: Any, index: int | None = None) -> None:
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
         if isinstance(type, int) and not isinstance(type, bool):  # torch: device(0) is cuda:0
             type, index = "cuda", type
         if not isinstance(type, str):
-            raise TypeError(f"device() expects a string or int, got {type!r}")
-        if ":" in type:
-            if index is not None:
-                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
-            type, idx = type.split(":", 1)
-            if not idx.isdigit():
-                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
-            index = int(idx)
-        if type not in ("cpu", "cuda", "meta"):
-            raise RuntimeError(
-                f"Expected one of cpu, cuda, meta device type at start of device string: {type}"
+            raise TypeError(
+                f"device() received an invalid combination of arguments - got "
+                f"({type.__class__.__name__}), but expected one of: (device), (str type, int index)"
             )
-        self.type, self.index = type, index
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        name, sep, idx = type.partition(":")
+        if name not in _TYPES:
+            raise RuntimeError(
+                "Expected one of cpu, cuda, meta device type at start of device string: "
+                f"{name if not sep or name else type}"
+            )
+        if sep:
+            if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0") or ":" in idx:
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            if index is not None:
+                raise RuntimeError(
+                    "type (string) must not include an index because index was passed "
+                    f"explicitly: {type}"
+                )
+            index = int(idx)
+        if index is not None:
+            index = int(index)
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
+        self.type, self.index = name, index
 
     def __repr__(self) -> str:
         if self.index is None:
@@ -48,11 +64,10 @@ class device:  # noqa: N801 - torch's name
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return (
-            isinstance(other, device) and self.type == other.type and self.index == other.index
-        )
+        # as torch: a device never equals a string (compare `d.type == "cpu"` or `str(d)`)
+        if other.__class__ is not device:
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))

@@ -7,9 +7,21 @@ from typing import Any
 import numpy as np
 
 from ember import dtypes
-from ember.backends import array_module, device as _device
-from ember.ops._core import Node, Tensor, _make, check_inplace, commit_inplace, gm, record, wrap
-from ember.tensor import tensor_method
+from ember.backends import array_module
+from ember.backends import device as _device
+from ember.ops._core import (
+    Node,
+    Tensor,
+    _make,
+    cast_array,
+    check_inplace,
+    commit_inplace,
+    gm,
+    record,
+    wrap,
+)  # fmt: skip
+from ember.tensor import _TNAMES, tensor_method
+from ember.tensor import _LegacyTensorType as LegacyType
 
 __all__ = ["clone"]
 
@@ -28,25 +40,59 @@ class CloneBackward0(Node):
         return (g,)
 
 
-def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any, bool]:
+    """torch's three ``to`` signatures: (device, dtype), (dtype), (tensor); then non_blocking,
+    copy positionally."""
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
-    for a in args:
-        if isinstance(a, Tensor):
-            dev, dt = a.device, a.dtype
-        elif isinstance(a, dtypes.dtype) or (isinstance(a, type) and a in (float, int, bool)):
-            dt = a
-        elif isinstance(a, str | _device | int) and not isinstance(a, bool):
-            dev = a
-        elif a is not None:
-            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
-    return (None if dev is None else _device(dev)), (None if dt is None else dtypes.as_dtype(dt))
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(
+            f"to() received an invalid combination of arguments - got unexpected keyword "
+            f"{next(iter(kwargs))!r}"
+        )
+    rest = list(args)
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        dev, dt = other.device, other.dtype
+    elif rest and _is_dtype(rest[0]):
+        dt = rest.pop(0)
+    elif rest and (rest[0] is None or isinstance(rest[0], str | _device | int)) and not (
+        isinstance(rest[0], bool)
+    ):
+        dev = rest.pop(0)
+        if rest and (rest[0] is None or _is_dtype(rest[0])):
+            dt = rest.pop(0)
+    # what is left: non_blocking, copy (bools)
+    if len(rest) > 2 or not all(isinstance(r, bool) for r in rest):
+        names = ", ".join(
+            "ember.dtype" if isinstance(a, dtypes.dtype) else a.__class__.__name__ for a in args
+        )
+        raise TypeError(
+            f"to() received an invalid combination of arguments - got ({names}), but expected "
+            "one of:\n * (device, dtype, non_blocking, copy)\n * (dtype, non_blocking, copy)\n"
+            " * (tensor, non_blocking, copy)"
+        )
+    if len(rest) == 2:
+        copy = rest[1]
+    if dev is not None:
+        try:
+            dev = _device(dev)
+        except RuntimeError:
+            raise RuntimeError(f"Invalid device string: '{dev}'") from None
+    return dev, (None if dt is None else dtypes.as_dtype(dt)), bool(copy)
+
+
+def _is_dtype(x: Any) -> bool:
+    return isinstance(x, dtypes.dtype) or x in (float, int, bool)
 
 
 @tensor_method
-def to(self: Tensor, *args: Any, non_blocking: bool = False, copy: bool = False, memory_format: Any = None, **kwargs: Any) -> Tensor:
-    """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``, ``to('cuda', ...)``."""
-    dev, dt = _parse_to(args, kwargs)
+def to(self: Tensor, *args: Any, memory_format: Any = None, **kwargs: Any) -> Tensor:
+    """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``,
+    ``to('cuda', dtype)``; returns self when nothing changes (unless ``copy=True``)."""
+    dev, dt, copy = _parse_to(args, kwargs)
     a = self._data
     cur_dev = self.device
     same_dev = dev is None or dev == cur_dev or (dev.type == cur_dev.type and dev.index is None)
@@ -56,16 +102,18 @@ def to(self: Tensor, *args: Any, non_blocking: bool = False, copy: bool = False,
     if not same_dev:
         if dev.type == "cpu":
             a = a.get()
+        elif dev.type == "meta":
+            raise NotImplementedError("ember has no meta tensors")
         else:
             cp = array_module(dev)
             with cp.cuda.Device(dev.index or 0):
                 a = cp.asarray(a)
     if not same_dt:
-        a = a.astype(dt.np)
+        a = cast_array(a, dt.np)
     elif copy and same_dev:
         a = a.copy()
     r = _make(a)
-    if gm.enabled and self._rg:
+    if gm.enabled and self._rg and (r._data.dtype.kind == "f" or dt is dtypes.bfloat16):
         if not same_dev:
             record(ToDeviceBackward, r, (self,), args=cur_dev)
         else:
@@ -98,22 +146,26 @@ def _cast(name: str, dt: Any) -> None:
 for _n, _d in (
     ("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
     ("long", dtypes.int64), ("int", dtypes.int32), ("short", dtypes.int16), ("char", dtypes.int8),
-    ("byte", dtypes.uint8), ("bool", dtypes.bool),
+    ("byte", dtypes.uint8), ("bool", dtypes.bool), ("bfloat16", dtypes.bfloat16),
 ):  # fmt: skip
     _cast(_n, _d)
-if dtypes.bfloat16 is not None:
-    _cast("bfloat16", dtypes.bfloat16)
+
+_TYPE_NAMES = {f"{short}Tensor": name for name, short in _TNAMES.items()}
 
 
 @tensor_method
-def type(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:  # noqa: A001
-    """With no argument, the type name ('ember.FloatTensor'); else a cast."""
+def type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """With no argument, the type name ('ember.FloatTensor'); else a cast (dtype, name or class)."""
     if dtype is None:
-        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor", "bfloat16": "BFloat16Tensor"}
-        return "ember." + ("cuda." if self.is_cuda else "") + names[self.dtype.name]
+        return "ember." + ("cuda." if self.is_cuda else "") + _TNAMES[self.dtype.name] + "Tensor"
     if isinstance(dtype, str):
-        table = {"FloatTensor": "float32", "DoubleTensor": "float64", "LongTensor": "int64", "IntTensor": "int32", "HalfTensor": "float16", "BoolTensor": "bool", "ByteTensor": "uint8"}
-        dtype = table.get(dtype.split(".")[-1], dtype)
+        parts = dtype.split(".")
+        if parts[0] not in ("torch", "ember") or parts[-1] not in _TYPE_NAMES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        t = to(self, "cuda") if "cuda" in parts[1:-1] else self
+        return to(t, getattr(dtypes, _TYPE_NAMES[parts[-1]]))
+    if isinstance(dtype, LegacyType):
+        return to(self, dtype.dtype)
     return to(self, dtypes.as_dtype(dtype))
 
 
@@ -128,8 +180,12 @@ def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
 
 
 @tensor_method
-def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
-    dev = _device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+def cuda(self: Tensor, device: Any = None, non_blocking: bool = False,
+         memory_format: Any = None) -> Tensor:  # fmt: skip
+    """A copy on the GPU (CuPy), ``cuda:0`` unless `device` says otherwise."""
+    if device is None:
+        device = "cuda"
+    dev = _device(f"cuda:{device}" if isinstance(device, int) else device)
     return to(self, dev)
 
 
@@ -199,7 +255,8 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     sa = src._data
     if sa.__class__ is not self._data.__class__:
         sa = sa.get() if self.is_cpu else self.xp.asarray(sa)
-    r = _make(np.broadcast_to(sa, self._data.shape).astype(self._data.dtype) if self.is_cpu else self.xp.broadcast_to(sa, self._data.shape).astype(self._data.dtype))
+    xp = np if self.is_cpu else self.xp
+    r = _make(cast_array(xp.broadcast_to(sa, self._data.shape), self._data.dtype))
     if gm.enabled and (self._rg or src._rg):
         record(CopyBackwards, r, (self, src))
     _commit_any_dtype(self, r)
@@ -234,7 +291,10 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     check_inplace(self, "fill_")
     v = value._data if isinstance(value, Tensor) else value
     if isinstance(value, Tensor) and value.ndim != 0:
-        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value.ndim} dimensions."
+        )
     self._data[...] = v
     self._vc[0] += 1
     self._vc[1] = ("fill_", None)
@@ -246,26 +306,37 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 
 @tensor_method
-def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
+    """A new tensor from `data`, with self's dtype and device unless given."""
     from ember.ops.creation import tensor
 
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)  # fmt: skip
 
 
 def _new_factory(name: str) -> None:
-    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    def method(self: Tensor, *args: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, **kw: Any) -> Tensor:  # fmt: skip
         from ember.ops import creation
 
         fn = getattr(creation, name)
+        opts = dict(dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)  # fmt: skip
+        for k in ("layout", "pin_memory", "memory_format"):
+            kw.pop(k, None)
         if name == "full":
-            return fn(size[0], size[1], dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
-        return fn(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+            if "fill_value" in kw:
+                args = (*args, kw.pop("fill_value"))
+            if "size" in kw:
+                args = (kw.pop("size"), *args)
+            if len(args) != 2:
+                raise TypeError("new_full() missing required arguments 'size' and 'fill_value'")
+            return fn(args[0], args[1], **opts, **kw)
+        return fn(*args, **opts, **kw)
 
     method.__name__ = "new_" + name
+    method.__doc__ = f"``ember.{name}(...)`` with self's dtype and device unless given."
     setattr(Tensor, "new_" + name, method)
 
 
