@@ -19,9 +19,7 @@ class _XPNamespace:
         return x.astype(dt, copy=False)
 
     def add_at(self, target: Any, index: Any, values: Any) -> Any:
-        import cupyx  # only reached for CuPy arrays
-
-        cupyx.scatter_add(target, index, values)
+        self._xp.add.at(target, index, values)
         return target
 
 

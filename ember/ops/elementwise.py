@@ -871,16 +871,17 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Any =
             )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         d = dtypes.result_type(input, other)
-        xa, ya = np.asarray(input, d.np), np.asarray(other, d.np)
+        xa, ya = d.np.type(input), d.np.type(other)
     elif isinstance(input, Tensor) and isinstance(other, Tensor):
         xa, ya = as_array_operands(input, other)
     elif isinstance(input, Tensor):
         xa, ya = as_array_operands(input, other)
-        ya = np.asarray(ya, xa.dtype)
+        ya = xa.dtype.type(ya)  # a typed scalar: works for NumPy and CuPy arrays alike
     else:
         xa, ya = as_array_operands(input, other)
-        xa = np.asarray(xa, ya.dtype)
-    r = wrap(np.where(c, xa, ya))
+        xa = ya.dtype.type(xa)
+    xp = np if c.__class__ is np.ndarray else ref.xp
+    r = wrap(xp.where(c, xa, ya))
     _ = ref
     if _grad(input, other):
         record(WhereBackward0, r, (None, _t(input), _t(other)), saved=(_make(c),))

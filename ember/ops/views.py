@@ -242,9 +242,13 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     a = input._data
     new = _infer(_shape_arg(shape), a.size)
     try:
-        arr = a.view()
-        arr.shape = new  # raises instead of copying when strides don't allow a view
-    except AttributeError:
+        if a.__class__ is np.ndarray:
+            arr = a.reshape(new, copy=False)  # raises instead of copying when strides forbid a view
+        elif a.flags.c_contiguous or a.size <= 1:  # CuPy: contiguous data always reshapes in place
+            arr = a.reshape(new)
+        else:
+            raise AttributeError
+    except (AttributeError, ValueError):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."

@@ -21,12 +21,7 @@ def _scatter_rows_arr(g: Any, idx: Any, n_rows: int) -> Any:
     xp = xp_of(g)
     out = xp.zeros((n_rows,) + g.shape[1:], g.dtype)
     if g.shape[0]:
-        if xp is np:
-            np.add.at(out, idx, g)
-        else:
-            import cupyx  # only for CuPy arrays (ember.backends.cuda imported it already)
-
-            cupyx.scatter_add(out, idx, g)
+        xp.add.at(out, idx, g)  # NumPy and CuPy both provide ufunc.at
     return out
 
 
@@ -57,6 +52,7 @@ class ScatterRowsBackward(Node):
 
 def index_rows(w: Tensor, idx: Any, padding_idx: int | None = None) -> Tensor:
     """w[idx] for a 1-D integer array idx (rows of a 2-D+ tensor)."""
+    idx = _on(w._data, idx)
     r = wrap(w._data[idx])
     if gm.enabled and w._rg:
         record(IndexRowsBackward, r, (w,), args=(idx, w._data.shape[0], padding_idx))
@@ -65,10 +61,16 @@ def index_rows(w: Tensor, idx: Any, padding_idx: int | None = None) -> Tensor:
 
 def scatter_rows(g: Tensor, idx: Any, n_rows: int) -> Tensor:
     """Adjoint of index_rows: rows of g summed into n_rows rows."""
+    idx = _on(g._data, idx)
     r = wrap(_scatter_rows_arr(g._data, idx, n_rows))
     if gm.enabled and g._rg:
         record(ScatterRowsBackward, r, (g,), args=(idx,))
     return r
+
+
+def _on(like: Any, idx: Any) -> Any:
+    """Index arrays live where the data lives (host NumPy indices move to the GPU)."""
+    return idx if like.__class__ is idx.__class__ else xp_of(like).asarray(idx)
 
 
 def one_hot_rows(idx: Any, n: int) -> Any:
@@ -148,6 +150,11 @@ def _scale_by_freq(out: Tensor, freq: Any) -> Tensor:
     return r
 
 
+def _host(a: Any) -> np.ndarray:
+    """Bag bookkeeping (offsets, segment ids) runs on the host; rows are gathered on the device."""
+    return a if a.__class__ is np.ndarray else a.get()
+
+
 def embedding_bag(
     input: Tensor,
     weight: Tensor,
@@ -171,13 +178,13 @@ def embedding_bag(
                 "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences."
             )
         b, L = a.shape
-        flat = a.reshape(-1)
+        flat = _host(a).reshape(-1)
         starts = np.arange(0, b * L, L)
     elif a.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        flat = a
-        starts = np.asarray(offsets._data, dtype=np.int64)
+        flat = _host(a)
+        starts = np.asarray(_host(offsets._data), dtype=np.int64)
         if include_last_offset:
             starts = starts[:-1]
         b = len(starts)
@@ -220,5 +227,6 @@ def embedding_bag(
         return scatter_rows(sel, bag_ids, b)
     out = scatter_rows(rows, bag_ids, b)
     if mode == "mean":
-        out = out / _make(np.maximum(counts, 1).astype(out._data.dtype)[:, None])
+        div = np.maximum(counts, 1).astype(out._data.dtype)[:, None]
+        out = out / _make(_on(out._data, div))
     return out

@@ -359,23 +359,23 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if x.shape[:cdim] + x.shape[cdim + 1 :] != t.shape:
         raise _nll_target_shape_error(input, target)
     n_classes = x.shape[cdim]
+    xp = input.xp
     valid = t != ignore_index
-    ts = np.where(valid, t, 0)
+    ts = xp.where(valid, t, 0)
     bad = (ts < 0) | (ts >= n_classes)
     if bad.any():
         raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-    xp = input.xp
-    picked = np.squeeze(np.take_along_axis(x, np.expand_dims(ts, cdim), axis=cdim), cdim)
+    picked = xp.take_along_axis(x, xp.expand_dims(ts, cdim), axis=cdim).squeeze(cdim)
     wt = valid.astype(x.dtype) if weight is None else weight._data[ts] * valid
     loss = -(picked * wt)
     denom = 1
     if reduction == "mean":
         denom = wt.sum()
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.asarray(loss.sum() / denom, x.dtype)
+            r = xp.asarray(loss.sum() / denom, dtype=x.dtype)
     else:
         r = (
-            np.asarray(loss.sum(), x.dtype)
+            xp.asarray(loss.sum(), dtype=x.dtype)
             if reduction == "sum"
             else loss.astype(x.dtype, copy=False)
         )
@@ -384,7 +384,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         with np.errstate(invalid="ignore", divide="ignore"):
             c = (-wt / denom).astype(x.dtype, copy=False)
         classes = xp.arange(n_classes).reshape((n_classes,) + (1,) * (x.ndim - cdim - 1))
-        coef = (np.expand_dims(ts, cdim) == classes) * np.expand_dims(c, cdim)
+        coef = (xp.expand_dims(ts, cdim) == classes) * xp.expand_dims(c, cdim)
         record(NllLossBackward0, out, (input,), saved=(_make(coef.astype(x.dtype, copy=False)),),
                args=(cdim, reduction == "none"))  # fmt: skip
     return out
