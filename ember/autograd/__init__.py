@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from ember.autograd import anomaly as anomaly_mode
 from ember.autograd import grad_mode
-from ember.autograd.anomaly import detect_anomaly, set_detect_anomaly
+from ember.autograd.anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)  # fmt: skip
 from ember.autograd.engine import run_backward
 from ember.autograd.function import Function, FunctionCtx, once_differentiable
-from ember.autograd.gradcheck import gradcheck, gradgradcheck
 from ember.autograd.grad_mode import (
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
     set_grad_enabled,
 )  # fmt: skip
+from ember.autograd.gradcheck import gradcheck, gradgradcheck
 from ember.autograd.node import GraphFreedError, InplaceModifiedError, Node
 
 __all__ = [
@@ -21,8 +32,29 @@ __all__ = [
     "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "gradcheck", "gradgradcheck", "detect_anomaly",
     "set_detect_anomaly", "GraphFreedError", "InplaceModifiedError", "Node", "grad_mode",
-    "NoGradPathError",
+    "NoGradPathError", "anomaly_mode", "Variable", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
 ]  # fmt: skip
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        from ember.tensor import Tensor
+
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """Deprecated (as in torch): ``Variable(t, requires_grad=...)`` returns a Tensor."""
+
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:
+        from ember.tensor import _make
+
+        t = _make(data._data)
+        t._vc = data._vc
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
 
 
 class NoGradPathError(RuntimeError):
@@ -40,20 +72,49 @@ def _as_list(x: Any) -> list:
 
 
 def _no_grad_error(i: int, t: Any) -> NoGradPathError:
+    from ember.autograd.naming import param_name
+    from ember.autograd.node import fmt_site
+
+    found = []
+    maybe = ""
+    since = grad_mode.entered_at()
+    if not grad_mode.state.enabled:
+        mode = "inference_mode()" if grad_mode.state.inference else "no_grad()"
+        found.append(
+            f"grad mode is disabled right now: `{mode}` (or set_grad_enabled(False)) was entered "
+            f"at {fmt_site(since)}, so ops record no graph"
+        )
+    elif grad_mode.last_disabled_at() is not None:
+        maybe = (
+            "grad mode was last disabled (no_grad() / inference_mode() / set_grad_enabled(False))"
+            f" at {fmt_site(grad_mode.last_disabled_at())}: a tensor computed inside that block "
+            "has no history"
+        )
+    name = param_name(t)
+    if name is not None:
+        found.append(f"it is the parameter `{name}`, which has requires_grad=False")
+    elif t.grad_fn is None:
+        found.append(
+            "it is a leaf tensor with requires_grad=False: it was created directly, or computed "
+            "while grad mode was off, or by ops whose inputs did not require grad"
+        )
+    detected = "".join(f"\n  Detected: {f}." for f in found)
+    if maybe:
+        detected += f"\n  Possible cause: {maybe}."
     return NoGradPathError(
-        f"element {i} of tensors does not require grad and does not have a grad_fn.\n"
+        f"element {i} of tensors does not require grad and does not have a grad_fn{detected}\n"
         "  Why: this tensor is not connected to any tensor that requires grad. Either none of "
         "the inputs it was computed from require grad (are the model's parameters frozen, or the "
-        "data not a Parameter?), it was computed inside `no_grad()` / `inference_mode()`, or the "
-        "graph was cut by `.detach()`, `.item()`, `.numpy()` or `.data`.\n"
+        "data not a Parameter?), it was computed inside `no_grad()` / `inference_mode()` (e.g. an "
+        "evaluation or test step), or the graph was cut by `.detach()`, `.item()`, `.numpy()` or "
+        "`.data`.\n"
         "  Note: setting `loss.requires_grad = True` does not fix this; it makes a new leaf and "
         "gradients still will not reach your parameters."
     )
 
 
 def _prepare(outputs: list, grads: list, create_graph: bool, who: str) -> list:
-    from ember.ops.creation import ones_like
-    from ember.tensor import Tensor
+    from ember.tensor import Tensor, _make
 
     if len(grads) == 0:
         grads = [None] * len(outputs)
@@ -67,26 +128,34 @@ def _prepare(outputs: list, grads: list, create_graph: bool, who: str) -> list:
             raise TypeError(f"{who}: expected Tensor outputs, got {type(o).__name__}")
         if not o._rg:
             raise _no_grad_error(i, o)
+        od = o._data
         if g is None:
-            if o._data.size != 1:
+            if od.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not o.is_floating_point():
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {o.dtype}"
                 )
-            g = ones_like(o)
-        elif not isinstance(g, Tensor):
+            if od.__class__ is np.ndarray:
+                ga = np.ones_like(od)
+            else:
+                from ember.backends import xp_of
+
+                ga = xp_of(od).ones_like(od)
+            res.append(_make(ga) if create_graph else ga)
+            continue
+        if not isinstance(g, Tensor):
             from ember.ops.creation import tensor
 
             g = tensor(g, dtype=o.dtype)
-        if g._data.shape != o._data.shape:
+        if g._data.shape != od.shape:
             from ember.size import Size
 
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)} and "
-                f"output[{i}] has a shape of {Size(o._data.shape)}."
+                f"output[{i}] has a shape of {Size(od.shape)}."
             )
-        if g._data.dtype != o._data.dtype:
+        if g._data.dtype != od.dtype:
             g = g.to(o.dtype)
         res.append(g if create_graph else g._data)
     return res
@@ -100,23 +169,25 @@ def backward(
     grad_variables: Any = None,
     inputs: Any = None,
 ) -> None:
-    """Accumulate the gradients of `tensors` w.r.t. graph leaves into their ``.grad``."""
+    """Accumulate the gradients of `tensors` w.r.t. graph leaves into their ``.grad``.
+
+    With `inputs`, only those tensors get ``.grad`` (non-leaves too: they then retain grad, as
+    in torch) and only the part of the graph leading to them runs.
+    """
     outputs = _as_list(tensors)
-    grads = _prepare(outputs, _as_list(grad_tensors if grad_tensors is not None else grad_variables), create_graph, "backward")
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    grads = _prepare(outputs, _as_list(grad_tensors), create_graph, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     ins = _as_list(inputs) if inputs is not None else None
-    if ins is not None and len(ins) == 0:
-        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    captured = run_backward(outputs, grads, retain_graph, create_graph, inputs=ins, accumulate=True)
-    if ins:
-        from ember.tensor import _make
-
-        for t in ins:  # non-leaf inputs: torch accumulates into their .grad as well
-            if t.grad_fn is not None and id(t) in captured:
-                g = captured[id(t)]
-                g = g if create_graph else _make(g.copy())
-                t._grad = g if t._grad is None else t._grad + g
+    if ins is not None:
+        if len(ins) == 0:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        for t in ins:
+            if t.grad_fn is not None:
+                t.retain_grad()  # torch fills a non-leaf input's .grad through retain_grad
+    run_backward(outputs, grads, retain_graph, create_graph, inputs=ins, accumulate=True)
 
 
 def grad(
@@ -134,11 +205,17 @@ def grad(
     from ember.ops.creation import zeros_like
     from ember.tensor import _make
 
-    outs = _as_list(outputs)
-    ins = _as_list(inputs)
-    single = not isinstance(inputs, Sequence)
+    if is_grads_batched:
+        raise NotImplementedError("ember: autograd.grad(is_grads_batched=True) is not supported")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+            "allow_unused=False."
+        )
     if allow_unused is None:
         allow_unused = materialize_grads
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
     for t in ins:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -147,16 +224,17 @@ def grad(
         retain_graph = create_graph
     captured = run_backward(outs, grads, retain_graph, create_graph, inputs=ins, accumulate=False)
     res = []
-    for t in ins:
+    for i, t in enumerate(ins):
         g = captured.get(id(t))
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
                 )
             res.append(zeros_like(t) if materialize_grads else None)
             continue
+        if not create_graph and isinstance(g, np.generic):
+            g = np.asarray(g)
         res.append(g if create_graph else _make(g))
-    _ = single
     return tuple(res)

@@ -12,7 +12,7 @@ _ids = itertools.count()
 
 
 class RemovableHandle:
-    """Returned by every ``register_*hook``; ``remove()`` unregisters (also as a context manager)."""
+    """Returned by every ``register_*hook``; ``remove()`` unregisters (also a context manager)."""
 
     def __init__(self, registry: dict, key: int) -> None:
         self._registry = weakref.ref(registry) if _weakrefable(registry) else (lambda: registry)

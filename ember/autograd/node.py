@@ -14,12 +14,14 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["Node", "record", "site", "InplaceModifiedError", "GraphFreedError"]
+__all__ = [
+    "Node", "record", "site", "fmt_site", "resolve_site", "InplaceModifiedError",
+    "GraphFreedError",
+]  # fmt: skip
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PROVENANCE = os.environ.get("EMBER_PROVENANCE", "1") != "0"
 _FREED = ("freed",)
-_seq = [0]
 
 
 class InplaceModifiedError(RuntimeError):
@@ -31,17 +33,38 @@ class GraphFreedError(RuntimeError):
 
 
 def site(depth: int = 2) -> Any:
-    """(filename, lineno) of the first frame outside the ember package, or None if disabled."""
+    """Where the user called into ember: the first frame outside the package, or None if disabled.
+
+    Kept as ``(code object, instruction offset)``, cheap to take on every op; ``fmt_site`` and
+    ``resolve_site`` turn it into file:line only when an error message needs it.
+    """
     if not _PROVENANCE:
         return None
     f = sys._getframe(depth)
     while f is not None and f.f_code.co_filename.startswith(_PKG):
         f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+    return None if f is None else (f.f_code, f.f_lasti)
+
+
+def resolve_site(s: Any) -> tuple[str, int] | None:
+    """(filename, lineno) of a ``site()`` value (also accepts a ready (filename, lineno))."""
+    if s is None:
+        return None
+    where, pos = s
+    if isinstance(where, str):
+        return where, pos
+    line = where.co_firstlineno
+    for start, end, ln in where.co_lines():
+        if start <= pos < end:
+            if ln is not None:
+                line = ln
+            break
+    return where.co_filename, line
 
 
 def fmt_site(s: Any) -> str:
-    return "<unknown location>" if s is None else f"{s[0]}:{s[1]}"
+    r = resolve_site(s)
+    return "<unknown location>" if r is None else f"{r[0]}:{r[1]}"
 
 
 class Node:
@@ -55,7 +78,8 @@ class Node:
         "__weakref__", "_hooks", "_pre_hooks", "args", "edges", "freed_by", "metadata", "out",
         "saved", "site", "vers",
     )  # fmt: skip
-    nout = 1  # number of outputs (multi-output nodes override and keep `out_meta`)
+    nout = 1  # number of outputs (multi-output nodes override and set `metadata`)
+    materialize_grads = True  # multi-output: missing output grads become zeros
 
     def backward(self, F: Any, g: Any, *saved: Any) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -76,7 +100,7 @@ class Node:
                 res.append((e[0], e[1]))
             else:
                 res.append((accumulate_node(e[0]), 0))
-        return tuple(res)
+        return res
 
     def register_hook(self, fn: Any) -> Any:
         """fn(grad_inputs, grad_outputs) -> new grad_inputs or None; runs after this backward."""
@@ -98,13 +122,16 @@ class Node:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     # -- saved tensors -------------------------------------------------------------------------
-    def unpack(self, graph: bool) -> tuple[Any, ...]:
+    def unpack(self, graph: bool) -> Any:
         """Saved values for backward: arrays (or Tensors when building a graph), version-checked."""
         saved = self.saved
         if saved is _FREED:
             raise self._freed_error()
+        vers = self.vers
+        if vers is None:
+            return saved
         res = []
-        for item, ver in zip(saved, self.vers, strict=True):
+        for item, ver in zip(saved, vers, strict=True):
             if ver is None:
                 res.append(item)
             elif ver == -1:  # the output of this very node: (array, version counter, version)
@@ -116,46 +143,72 @@ class Node:
                 if item._vc[0] != ver:
                     raise self._inplace_error(item._data, item._vc, ver, output=False, t=item)
                 res.append(item if graph else item._data)
-        return tuple(res)
+        return res
 
-    def _inplace_error(self, arr: Any, vc: list, ver: int, output: bool, t: Any = None) -> Exception:
-        tname = f"[ember.{_dtype_name(arr)} {list(arr.shape)}]".replace(" []", " []")
+    def _inplace_error(
+        self, arr: Any, vc: list, ver: int, output: bool, t: Any = None, nr: int = 0
+    ) -> Exception:
+        """torch's message, plus which op saved the tensor and which op modified it, and where."""
+        tname = f"[ember.{_dtype_name(arr)} {list(arr.shape)}]"
         if output:
-            who = f"output 0 of {self.name()}"
+            who = f", which is output {nr} of {_short(self.name())},"
         elif t is not None and t.grad_fn is not None:
-            who = f"an input of {self.name()}"
+            who = f", which is output {t._out_nr} of {_short(t.grad_fn.name())},"
         else:
-            who = f"an input of {self.name()}"
+            who = ""
         mut = vc[1]
+        what = "its output" if output else "an input"
         msg = (
             "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {tname}, which is {who}, is at version {vc[0]}; expected "
-            f"version {ver} instead.\n"
-            f"  saved by:    {self.name()} (created at {fmt_site(self.site)})\n"
-            f"  modified by: {mut[0] if mut else 'an in-place op'} "
-            f"(at {fmt_site(mut[1] if mut else None)})\n"
-            "Hint: use the out-of-place op (e.g. `y = y + 1` instead of `y += 1`), or clone the "
-            "tensor before modifying it."
+            f"inplace operation: {tname}{who} is at version {vc[0]}; expected version {ver} "
+            "instead.\n"
+            f"  saved by:    {_op_name(self)} ({self.name()}), which saved {what} for backward, "
+            f"at {fmt_site(self.site)}\n"
+            f"  modified by: {mut[0] if mut else 'an in-place op'} at "
+            f"{fmt_site(mut[1] if mut else None)}\n"
+            "Hint: use the out-of-place op (e.g. `y = y + 1` instead of `y += 1`), or clone() "
+            "the tensor before modifying it."
         )
         return InplaceModifiedError(msg)
 
     def _freed_error(self) -> Exception:
+        """torch's message, plus the freed node, where it was made and which backward freed it."""
         return GraphFreedError(
             "Trying to backward through the graph a second time (or directly access saved tensors "
             "after they have already been freed). Saved intermediate values of the graph are freed "
             "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
             "to backward through the graph a second time or if you need to access saved tensors "
-            f"after calling backward.\n  freed node: {self.name()} (created at "
-            f"{fmt_site(self.site)})\n  freed by the backward() called at "
+            f"after calling backward.\n  freed node: {self.name()} (its forward op ran at "
+            f"{fmt_site(self.site)})\n  freed by:   the backward() / autograd.grad() called at "
             f"{fmt_site(getattr(self, 'freed_by', None))}\n"
-            "Hint: if you need the graph twice on purpose, pass retain_graph=True to the *first* "
-            "backward; in a training loop, recompute the forward pass each step instead."
+            "Hint: in a training loop, recompute the forward pass each step (a tensor kept from "
+            "the previous step, e.g. a running `total_loss += loss` or an RNN hidden state that "
+            "was not detached, carries the old graph). If you need the same graph twice on "
+            "purpose, pass retain_graph=True to the *first* call, e.g. "
+            "`autograd.grad(loss, params, retain_graph=True)`; adding it blindly keeps every "
+            "graph alive and leaks memory."
         )
 
     def release(self, where: Any) -> None:
         if self.saved:
             self.saved = _FREED
             self.freed_by = where
+
+
+def _short(name: str) -> str:
+    """torch names a tensor's producer without the suffix: ExpBackward0 -> Exp."""
+    import re
+
+    return re.sub(r"Backward\d*$", "", name) or name
+
+
+def _op_name(node: Node) -> str:
+    """The op behind a node, as users call it: ExpBackward0 -> exp, MyFnBackward -> MyFn."""
+    name = node.name()
+    base = name.rsplit("Backward", 1)[0] if "Backward" in name else name
+    if getattr(node, "_cls", None) is not None:  # a custom Function: its class name
+        return f"{base}.apply"
+    return base.lower() or name
 
 
 def _dtype_name(arr: Any) -> str:
@@ -185,38 +238,60 @@ def record(
     `saved` holds Tensors (version-checked), plain values, or `out` itself (kept as its array,
     so that a node never references its own output tensor: no reference cycle).
     """
-    node = cls.__new__(cls)
+    # the hot path of every differentiable op: no helper calls, no per-item work that can wait
+    node = _onew(cls)
     edges = []
     for x in inputs:
-        if x is None or not x._rg:
-            edges.append(None)
-        else:
+        if x is not None and x._rg:
             a = x._data
             edges.append((x.grad_fn or x, x._out_nr, a.shape, a.dtype))
+        else:
+            edges.append(None)
     node.edges = edges
     if saved:
-        vs = []
-        items = []
+        # the caller's tuple is kept as is (one object less per node for the GC to track) unless
+        # it holds `out`, which is replaced by its array: a node never references its output
         for s in saved:
-            if s is out:
-                items.append((out._data, out._vc, out._vc[0]))
-                vs.append(-1)
-            elif isinstance(s, _Tensor):
-                items.append(s)
-                vs.append(s._vc[0])
-            else:
-                items.append(s)
-                vs.append(None)
-        node.saved = items
-        node.vers = vs
+            if s is out or isinstance(s, _Tensor):
+                break
+        else:  # plain values only (scalars, shapes, None): nothing to version-check
+            node.saved = saved
+            node.vers = None
+            saved = None
+        if saved is not None:
+            vs = []
+            has_out = False
+            for s in saved:
+                if s is out:
+                    vs.append(-1)
+                    has_out = True
+                elif isinstance(s, _Tensor):
+                    vs.append(s._vc[0])
+                else:
+                    vs.append(None)
+            if has_out:
+                vc = out._vc
+                trip = (out._data, vc, vc[0])
+                saved = [trip if s is out else s for s in saved]
+            node.saved = saved
+            node.vers = vs
     else:
         node.saved = ()
-        node.vers = ()
+        node.vers = None
     node.args = args
-    node.site = site(3) if _PROVENANCE else None
+    node._hooks = node._pre_hooks = None  # read directly by the engine (no getattr fallback)
+    if _PROVENANCE:  # site(3), inlined: the first frame outside ember
+        f = _getframe(2)
+        while f is not None and f.f_code.co_filename.startswith(_PKG):
+            f = f.f_back
+        node.site = None if f is None else (f.f_code, f.f_lasti)  # see site()
+    else:
+        node.site = None
     out._rg = True
     out.grad_fn = node
     return node
 
 
+_onew = object.__new__
+_getframe = sys._getframe
 _Tensor: Any = None  # set by ember.tensor once the class exists (no import cycle)

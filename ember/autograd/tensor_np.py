@@ -22,8 +22,12 @@ def _t(x: Any, like: Tensor | None = None) -> Any:
     return to_tensor(x, like)
 
 
-def sum(x: Tensor, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
-    return x.sum(dim=axis, keepdim=keepdims) if axis is not None else (x.sum().reshape((1,) * x.ndim) if keepdims else x.sum())
+def sum(x: Tensor, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
+    return (
+        x.sum(dim=axis, keepdim=keepdims)
+        if axis is not None
+        else (x.sum().reshape((1,) * x.ndim) if keepdims else x.sum())
+    )
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -79,7 +83,9 @@ def astype(x: Tensor, dt: Any) -> Tensor:
 
 
 def add_at(target: Tensor, index: Any, values: Tensor) -> Tensor:
-    return target.index_put(index if isinstance(index, tuple) else (index,), values, accumulate=True)
+    return target.index_put(
+        index if isinstance(index, tuple) else (index,), values, accumulate=True
+    )
 
 
 def maximum(a: Any, b: Any) -> Tensor:
