@@ -74,6 +74,14 @@ from ember.tensor import (
 
 __version__ = "0.1.0"
 
+# torch computes inf/nan silently (1/0, log(0), overflow); NumPy would warn on every such element
+# op, and test suites running with -W error would fail where torch passes. ember therefore turns
+# those NumPy warnings off when it is imported (call np.seterr(...) to restore them).
+import numpy as _np
+
+_np.seterr(divide="ignore", over="ignore", invalid="ignore")
+from ember.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy constructors/type checks)
 
 # subpackages load on first use: `import ember` stays fast (no nn/optim/data import cost)
