@@ -120,6 +120,61 @@ def _windows(a: Any, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool, fill: f
     return view, oh, ow
 
 
+class MaxPool2x2Backward(Node):
+    """The 2x2/stride-2 fast path: the gradient goes to the recorded corner of each window."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "MaxPool2DWithIndicesBackward0"
+
+    def backward(self, F: Any, g: Any) -> tuple:
+        pos, in_shape = self.args
+        n, c, h, w = in_shape
+        oh, ow = pos.shape[2:]
+        if hasattr(g, "_data"):  # create_graph: the general scatter, differentiable
+            gx = _scatter_flat(g.reshape(n * c, -1), _corner_index(pos, w).reshape(n * c, -1), h * w)
+            return (F.reshape(gx, in_shape),)
+        xp = xp_of(g)
+        gx = xp.zeros(in_shape, g.dtype)
+        for k, (di, dj) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            gx[:, :, di : 2 * oh : 2, dj : 2 * ow : 2] = g * (pos == k)
+        return (gx,)
+
+
+def _corner_index(pos: Any, w: int) -> Any:
+    """Window corner 0..3 -> flat input index (row-major, as torch's indices)."""
+    xp = xp_of(pos)
+    oh, ow = pos.shape[2:]
+    rows = xp.arange(oh)[:, None] * 2 + (pos >> 1)
+    cols = xp.arange(ow)[None, :] * 2 + (pos & 1)
+    return (rows * w + cols).astype(np.int64)
+
+
+def _max_pool_2x2(input: Tensor) -> tuple[Tensor, Any]:
+    """max over 2x2 windows with stride 2 from four strided slices: no window copy, no argmax.
+
+    Ties go to the first corner in row-major order, as torch's kernel (which keeps the first max).
+    """
+    a = input._data
+    n, c, h, w = a.shape
+    oh, ow = h // 2, w // 2
+    ta, tb = a[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2]
+    bc, bd = a[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2]
+    xp = xp_of(a)
+    top_first = ta >= tb
+    bot_first = bc >= bd
+    top = xp.where(top_first, ta, tb)
+    bot = xp.where(bot_first, bc, bd)
+    use_top = (top >= bot) | xp.isnan(top)
+    out = xp.where(use_top, top, bot)
+    pos = xp.where(use_top, xp.where(top_first, 0, 1), xp.where(bot_first, 2, 3)).astype(np.uint8)
+    r = wrap(out)
+    if gm.enabled and input._rg:
+        record(MaxPool2x2Backward, r, (input,), args=(pos, a.shape))
+    return r, pos
+
+
 def max_pool2d_with_indices(
     input: Tensor,
     kernel_size: Any,
@@ -129,7 +184,22 @@ def max_pool2d_with_indices(
     ceil_mode: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Max over sliding windows; indices are flat positions in each input plane (as torch)."""
+    v, i = _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return v, (i if isinstance(i, Tensor) else _make(_corner_index(i, input.shape[-1])))
+
+
+def _max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> tuple[Tensor, Any]:
+    """(values, indices Tensor or the 2x2 fast path's corner array)."""
     a = input._data
+    if a.ndim == 4 and _tuple(kernel_size) == (2, 2) and (stride is None or stride == [] or _tuple(stride) == (2, 2)) and _tuple(padding) == (0, 0) and _tuple(dilation) == (1, 1) and (not ceil_mode or (a.shape[2] % 2 == 0 and a.shape[3] % 2 == 0)) and a.shape[2] >= 2 and a.shape[3] >= 2 and a.dtype.kind == "f":
+        return _max_pool_2x2(input)
     if a.ndim == 3:
         v, i = max_pool2d_with_indices(
             input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
@@ -178,8 +248,9 @@ def max_pool2d(
     return_indices: bool = False,
 ) -> Any:
     """2-D max pooling over (N, C, H, W) or (C, H, W)."""
-    v, i = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return (v, i) if return_indices else v
+    if return_indices:
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
 def max_pool1d_with_indices(
