@@ -40,8 +40,25 @@ def run(torch=None) -> list[Result]:
 
     per_op = 1e6 / N_OPS
     out = [
-        compare("W5 dispatch fwd+bwd", make(ember), make(torch) if torch else None, inner=20, rounds=15, scale=per_op, unit="us/op", target=0.5),
-        compare("W5b dispatch fwd only", make_forward(ember), make_forward(torch) if torch else None, inner=20, rounds=15, scale=per_op, unit="us/op"),
+        compare(
+            "W5 dispatch fwd+bwd",
+            make(ember),
+            make(torch) if torch else None,
+            inner=20,
+            rounds=15,
+            scale=per_op,
+            unit="us/op",
+            target=0.5,
+        ),
+        compare(
+            "W5b dispatch fwd only",
+            make_forward(ember),
+            make_forward(torch) if torch else None,
+            inner=20,
+            rounds=15,
+            scale=per_op,
+            unit="us/op",
+        ),
     ]
     with ember.no_grad():
         pass

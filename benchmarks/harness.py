@@ -76,11 +76,13 @@ def table(results: list[Result]) -> str:
     head = f"{'workload':<34} {'ember med':>10} {'ember min':>10} {'torch med':>10} {'torch min':>10} {'ratio':>7} {'target':>7}  met"
     lines = [head, "-" * len(head)]
     for r in results:
-        f = lambda v: f"{v:10.3f}" if v is not None else f"{'-':>10}"  # noqa: E731
+        f = lambda v: f"{v:10.3f}" if v is not None else f"{'-':>10}"
         ratio = f"{r.ratio:7.2f}" if r.ratio is not None else f"{'-':>7}"
         tgt = f"{r.target:7.2f}" if r.target is not None else f"{'-':>7}"
         met = {True: "yes", False: "NO", None: "-"}[r.met]
-        lines.append(f"{r.name + ' (' + r.unit + ')':<34} {f(r.ember_median)} {f(r.ember_min)} {f(r.torch_median)} {f(r.torch_min)} {ratio} {tgt}  {met}")
+        lines.append(
+            f"{r.name + ' (' + r.unit + ')':<34} {f(r.ember_median)} {f(r.ember_min)} {f(r.torch_median)} {f(r.torch_min)} {ratio} {tgt}  {met}"
+        )
     return "\n".join(lines)
 
 
@@ -89,7 +91,12 @@ def machine() -> dict[str, Any]:
 
     import numpy as np
 
-    info = {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(), "platform": platform.platform()}
+    info = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
     try:
         import torch
 
@@ -101,4 +108,8 @@ def machine() -> dict[str, Any]:
 
 def dump(results: list[Result], path: str) -> None:
     with open(path, "w") as f:
-        json.dump({"machine": machine(), "results": [asdict(r) | {"met": r.met} for r in results]}, f, indent=2)
+        json.dump(
+            {"machine": machine(), "results": [asdict(r) | {"met": r.met} for r in results]},
+            f,
+            indent=2,
+        )

@@ -33,7 +33,9 @@ def import_time(mod: str) -> float:
     code = f"import time; t=time.perf_counter(); import {mod}; print(time.perf_counter()-t)"
     vals = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         vals.append(float(out.stdout.strip()))
     return min(vals)
 
@@ -64,18 +66,68 @@ def main(argv: list[str] | None = None) -> int:
         results += bench_dispatch.run(torch)
     specs = [
         ("W1", "W1 seed MLP step", workloads.w1_seed_mlp, 200, 0.5, 0),
-        ("W2", "W2 MLP 784-512-512-10 Adam", workloads.w2_mlp_adam, 10, 1.0, 2 * 3 * 128 * (784 * 512 + 512 * 512 + 512 * 10)),
-        ("W3", "W3 seed CNN step", workloads.w3_seed_cnn, 3, 1.0, 3 * 2 * 64 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10)),
-        ("W4", "W4 2-block transformer step", workloads.w4_transformer, 1, 1.0, 3 * 2 * 16 * 128 * (2 * (4 * 256 * 256 + 2 * 256 * 1024) + 256 * 1000) + 3 * 2 * 2 * 2 * 16 * 128 * 128 * 256),
-        ("W6", "W6 CNN inference b256", workloads.w6_cnn_inference, 2, 1.0, 2 * 256 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10)),
-        ("OPT", "AdamW step 10M params", lambda lib: workloads.optimizer_step(lib, "AdamW"), 3, 1.0, 0),
-        ("OPT", "SGD+momentum step 10M params", lambda lib: workloads.optimizer_step(lib, "SGD"), 3, 1.0, 0),
+        (
+            "W2",
+            "W2 MLP 784-512-512-10 Adam",
+            workloads.w2_mlp_adam,
+            10,
+            1.0,
+            2 * 3 * 128 * (784 * 512 + 512 * 512 + 512 * 10),
+        ),
+        (
+            "W3",
+            "W3 seed CNN step",
+            workloads.w3_seed_cnn,
+            3,
+            1.0,
+            3 * 2 * 64 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10),
+        ),
+        (
+            "W4",
+            "W4 2-block transformer step",
+            workloads.w4_transformer,
+            1,
+            1.0,
+            3 * 2 * 16 * 128 * (2 * (4 * 256 * 256 + 2 * 256 * 1024) + 256 * 1000)
+            + 3 * 2 * 2 * 2 * 16 * 128 * 128 * 256,
+        ),
+        (
+            "W6",
+            "W6 CNN inference b256",
+            workloads.w6_cnn_inference,
+            2,
+            1.0,
+            2 * 256 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10),
+        ),
+        (
+            "OPT",
+            "AdamW step 10M params",
+            lambda lib: workloads.optimizer_step(lib, "AdamW"),
+            3,
+            1.0,
+            0,
+        ),
+        (
+            "OPT",
+            "SGD+momentum step 10M params",
+            lambda lib: workloads.optimizer_step(lib, "SGD"),
+            3,
+            1.0,
+            0,
+        ),
         ("DL", "DataLoader epoch 60k b256", workloads.dataloader_epoch, 1, 1.0, 0),
     ]
     for key, name, make, inner, target, flops in specs:
         if not want(key):
             continue
-        r = compare(name, make(ember), make(torch) if torch else None, inner=inner, rounds=max(3, rounds // (3 if inner <= 2 else 1)), target=target)
+        r = compare(
+            name,
+            make(ember),
+            make(torch) if torch else None,
+            inner=inner,
+            rounds=max(3, rounds // (3 if inner <= 2 else 1)),
+            target=target,
+        )
         if flops:
             r.extra["gflops"] = round(flops / (r.ember_median / 1e3) / 1e9, 1)
             r.extra["gflops_vs_numpy_gemm"] = round(flops / (r.ember_median / 1e3) / 1e9 / gf, 3)
@@ -84,14 +136,43 @@ def main(argv: list[str] | None = None) -> int:
     if want("IMPORT"):
         ie = import_time("ember")
         it = import_time("torch") if torch else None
-        results.append(Result("import time", "s", ie, ie, it, it, (ie / it) if it else None, target=None, extra={"target_s": 0.2, "met": ie <= 0.2}))
+        results.append(
+            Result(
+                "import time",
+                "s",
+                ie,
+                ie,
+                it,
+                it,
+                (ie / it) if it else None,
+                target=None,
+                extra={"target_s": 0.2, "met": ie <= 0.2},
+            )
+        )
     if want("W4") and want("RSS"):
         code = "import resource, benchmarks.workloads as w, {lib} as L; s = w.w4_transformer(L); [s() for _ in range(2)]; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
         rss = {}
         for lib in ("ember", "torch") if torch else ("ember",):
-            out = subprocess.run([sys.executable, "-c", code.format(lib=lib)], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
-            rss[lib] = int(out.stdout.strip().splitlines()[-1]) / 1024 if out.returncode == 0 else None
-        results.append(Result("W4 peak RSS", "MiB", rss["ember"] or 0, rss["ember"] or 0, rss.get("torch"), rss.get("torch"), (rss["ember"] / rss["torch"]) if rss.get("torch") and rss["ember"] else None))
+            out = subprocess.run(
+                [sys.executable, "-c", code.format(lib=lib)],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": os.getcwd()},
+            )
+            rss[lib] = (
+                int(out.stdout.strip().splitlines()[-1]) / 1024 if out.returncode == 0 else None
+            )
+        results.append(
+            Result(
+                "W4 peak RSS",
+                "MiB",
+                rss["ember"] or 0,
+                rss["ember"] or 0,
+                rss.get("torch"),
+                rss.get("torch"),
+                (rss["ember"] / rss["torch"]) if rss.get("torch") and rss["ember"] else None,
+            )
+        )
     print()
     print(f"machine: {machine()}  NumPy float32 GEMM: {gf:.0f} GFLOP/s")
     print(table(results))

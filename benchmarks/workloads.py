@@ -42,7 +42,9 @@ def w2_mlp_adam(lib: Any) -> Step:
     """MLP 784-512-512-10, batch 128, CrossEntropy, Adam."""
     nn = lib.nn
     lib.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    model = nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
+    )
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     r = _rng()
@@ -100,7 +102,9 @@ def w3_seed_cnn(lib: Any) -> Step:
     return step
 
 
-def transformer_lm(lib: Any, d: int = 256, heads: int = 4, ff: int = 1024, vocab: int = 1000, seq: int = 128) -> Any:
+def transformer_lm(
+    lib: Any, d: int = 256, heads: int = 4, ff: int = 1024, vocab: int = 1000, seq: int = 128
+) -> Any:
     nn = lib.nn
 
     class LM(nn.Module):
@@ -108,8 +112,23 @@ def transformer_lm(lib: Any, d: int = 256, heads: int = 4, ff: int = 1024, vocab
             super().__init__()
             self.tok = nn.Embedding(vocab, d)
             self.pos = nn.Embedding(seq, d)
-            layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.1, activation="gelu", batch_first=True, norm_first=True)
-            self.blocks = nn.ModuleList([layer, nn.TransformerEncoderLayer(d, heads, ff, dropout=0.1, activation="gelu", batch_first=True, norm_first=True)])
+            layer = nn.TransformerEncoderLayer(
+                d, heads, ff, dropout=0.1, activation="gelu", batch_first=True, norm_first=True
+            )
+            self.blocks = nn.ModuleList(
+                [
+                    layer,
+                    nn.TransformerEncoderLayer(
+                        d,
+                        heads,
+                        ff,
+                        dropout=0.1,
+                        activation="gelu",
+                        batch_first=True,
+                        norm_first=True,
+                    ),
+                ]
+            )
             self.norm = nn.LayerNorm(d)
             self.head = nn.Linear(d, vocab)
 
@@ -157,7 +176,9 @@ def w6_cnn_inference(lib: Any) -> Step:
     return step
 
 
-def optimizer_step(lib: Any, name: str = "AdamW", n_tensors: int = 100, numel: int = 100_000) -> Step:
+def optimizer_step(
+    lib: Any, name: str = "AdamW", n_tensors: int = 100, numel: int = 100_000
+) -> Step:
     """One optimizer step over n_tensors parameters of numel each (10M total by default)."""
     r = _rng()
     params = []
@@ -179,7 +200,9 @@ def dataloader_epoch(lib: Any, n: int = 60000, batch: int = 256) -> Step:
     r = _rng()
     x = lib.tensor(r.random((n, 1, 28, 28), dtype=np.float32))
     y = lib.tensor(r.integers(0, 10, n))
-    loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True)
+    loader = lib.utils.data.DataLoader(
+        lib.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=True
+    )
 
     def step() -> int:
         k = 0

@@ -86,8 +86,23 @@ globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy construc
 
 # subpackages load on first use: `import ember` stays fast (no nn/optim/data import cost)
 _LAZY = {
-    "nn", "optim", "utils", "linalg", "distributed", "serialization", "datasets", "transforms",
-    "testing", "special", "cuda", "backends_cuda", "fft", "amp", "hub", "onnx", "jit",
+    "nn",
+    "optim",
+    "utils",
+    "linalg",
+    "distributed",
+    "serialization",
+    "datasets",
+    "transforms",
+    "testing",
+    "special",
+    "cuda",
+    "backends_cuda",
+    "fft",
+    "amp",
+    "hub",
+    "onnx",
+    "jit",
 }
 
 

@@ -87,7 +87,7 @@ def is_bf16_supported() -> bool:
     return is_available()
 
 
-class device:  # noqa: N801 - torch's name
+class device:
     """Context manager selecting the current GPU."""
 
     def __init__(self, device: Any) -> None:

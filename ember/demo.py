@@ -73,7 +73,9 @@ def load_data(which: str, limit: int | None) -> tuple[Any, Any, Any, Any, str]:
 
     def prep(ds: Any) -> tuple[Any, Any]:
         x = np.asarray(ds.data.numpy() if hasattr(ds.data, "numpy") else ds.data, dtype=np.float32)
-        y = np.asarray(ds.targets.numpy() if hasattr(ds.targets, "numpy") else ds.targets, dtype=np.int64)
+        y = np.asarray(
+            ds.targets.numpy() if hasattr(ds.targets, "numpy") else ds.targets, dtype=np.int64
+        )
         if limit:
             x, y = x[:limit], y[:limit]
         x = ((x / 255.0 - FASHION_MEAN) / FASHION_STD).reshape(-1, 1, 28, 28).astype(np.float32)
@@ -103,7 +105,9 @@ class _Bar:
         try:
             from tqdm import tqdm
 
-            self._t: Any = tqdm(total=total, desc=desc, unit="img", unit_scale=True, dynamic_ncols=True, leave=True)
+            self._t: Any = tqdm(
+                total=total, desc=desc, unit="img", unit_scale=True, dynamic_ncols=True, leave=True
+            )
         except ImportError:
             self._t = None
         self.total, self.done, self.desc, self._next = total, 0, desc, total // 10
@@ -115,7 +119,11 @@ class _Bar:
             self._t.set_postfix(stats, refresh=False)
         elif self.done >= self._next:
             self._next += self.total // 10
-            print(f"{self.desc} {100 * self.done // self.total:3d}% " + " ".join(f"{k}={v}" for k, v in stats.items()), flush=True)
+            print(
+                f"{self.desc} {100 * self.done // self.total:3d}% "
+                + " ".join(f"{k}={v}" for k, v in stats.items()),
+                flush=True,
+            )
 
     def close(self) -> None:
         if self._t is not None:
@@ -149,15 +157,27 @@ def save_plot(history: dict[str, list[float]], path: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ember.demo", description="Train the seed CNN on Fashion-MNIST with ember.")
+    p = argparse.ArgumentParser(
+        prog="python -m ember.demo", description="Train the seed CNN on Fashion-MNIST with ember."
+    )
     p.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
     p.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--out", default="runs/demo", help="output directory (default runs/demo)")
-    p.add_argument("--data", choices=("auto", "fashion", "mnist5k"), default="auto", help="dataset (default: Fashion-MNIST, else MNIST-5k)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split (smoke tests)")
+    p.add_argument(
+        "--data",
+        choices=("auto", "fashion", "mnist5k"),
+        default="auto",
+        help="dataset (default: Fashion-MNIST, else MNIST-5k)",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="use only the first N images of each split (smoke tests)",
+    )
     args = p.parse_args(argv)
 
     import ember
@@ -174,7 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     if device.type != "cpu":
         xtr, ytr, xte, yte = (t.to(device) for t in (xtr, ytr, xte, yte))
     optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
-    loader = DataLoader(TensorDataset(xtr, ytr), batch_size=args.batch_size, shuffle=True, generator=ember.Generator().manual_seed(args.seed))
+    loader = DataLoader(
+        TensorDataset(xtr, ytr),
+        batch_size=args.batch_size,
+        shuffle=True,
+        generator=ember.Generator().manual_seed(args.seed),
+    )
     history: dict[str, list[float]] = {"step": [], "loss": [], "train_acc": [], "test_acc": []}
     t_start = time.perf_counter()
     step = 0
@@ -197,21 +222,42 @@ def main(argv: list[str] | None = None) -> int:
             seen += len(y)
             history["step"].append(step)
             history["loss"].append(lv)
-            bar.update(len(y), loss=f"{run_loss:.4f}", acc=f"{correct / seen:.3f}", ips=f"{seen / (time.perf_counter() - t0):.0f}")
+            bar.update(
+                len(y),
+                loss=f"{run_loss:.4f}",
+                acc=f"{correct / seen:.3f}",
+                ips=f"{seen / (time.perf_counter() - t0):.0f}",
+            )
         bar.close()
         test_acc = evaluate(model, xte, yte)
         history["train_acc"].append(correct / max(seen, 1))
         history["test_acc"].append(test_acc)
-        print(f"epoch {epoch}: train acc {correct / max(seen, 1):.4f}  test acc {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s)", flush=True)
+        print(
+            f"epoch {epoch}: train acc {correct / max(seen, 1):.4f}  test acc {test_acc:.4f}  ({time.perf_counter() - t0:.1f} s)",
+            flush=True,
+        )
     wall = time.perf_counter() - t_start
     ckpt = os.path.join(args.out, "seed_cnn.pt")
-    ember.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": args.epochs, "test_acc": test_acc}, ckpt)
+    ember.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": args.epochs,
+            "test_acc": test_acc,
+        },
+        ckpt,
+    )
     png = os.path.join(args.out, "curves.png")
     plotted = save_plot(history, png)
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(history, f)
-    print(f"checkpoint: {ckpt}" + (f"   curves: {png}" if plotted else "   (matplotlib not installed: no PNG)"))
-    print(f"SUMMARY: {desc.split(':')[0]} seed CNN, {args.epochs} epochs: test accuracy {test_acc:.4f} in {wall:.1f} s of training")
+    print(
+        f"checkpoint: {ckpt}"
+        + (f"   curves: {png}" if plotted else "   (matplotlib not installed: no PNG)")
+    )
+    print(
+        f"SUMMARY: {desc.split(':')[0]} seed CNN, {args.epochs} epochs: test accuracy {test_acc:.4f} in {wall:.1f} s of training"
+    )
     return 0
 
 

@@ -322,7 +322,7 @@ def _rebuild_tensor_v2(
     backward_hooks: Any = None,
     metadata: Any = None,
 ) -> Tensor:
-    arr, dt = storage
+    arr, _dt = storage
     item = arr.itemsize
     n_needed = storage_offset + (
         sum((s - 1) * st for s, st in zip(size, stride, strict=True)) + 1

@@ -22,6 +22,7 @@ __all__ = [
     "preserve_format", "channels_last", "channels_last_3d",
 ]  # fmt: skip
 
+
 class _Named:
     """A named singleton option (``ember.strided``, ``ember.contiguous_format`` ...)."""
 
@@ -453,9 +454,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         if getattr(self, "_base", None) is not None and self._base._rg:
-            raise RuntimeError(
-                "Can't detach views in-place. Use detach() instead."
-            )
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._rg = False
         self._out_nr = 0

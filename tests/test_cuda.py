@@ -18,7 +18,10 @@ def _cuda() -> bool:
         return False
 
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not _cuda(), reason="needs CuPy and an NVIDIA GPU")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not _cuda(), reason="needs CuPy and an NVIDIA GPU"),
+]
 
 
 def _outs(r):
@@ -35,7 +38,9 @@ def test_op_on_gpu_matches_cpu(spec):
     for c, g in zip(oc, og):
         if isinstance(c, ember.Tensor):
             assert g.device.type == "cuda", f"output on {g.device}"
-            np.testing.assert_allclose(g.detach().cpu().numpy(), c.detach().numpy(), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(
+                g.detach().cpu().numpy(), c.detach().numpy(), rtol=1e-4, atol=1e-5
+            )
     pairs = [(c, g) for c, g in zip(oc, og) if isinstance(c, ember.Tensor) and c.requires_grad]
     if not pairs:
         return
@@ -47,7 +52,9 @@ def test_op_on_gpu_matches_cpu(spec):
         if cpu[i].grad is None:
             continue
         assert gpu[i].grad is not None and gpu[i].grad.device.type == "cuda"
-        np.testing.assert_allclose(gpu[i].grad.cpu().numpy(), cpu[i].grad.numpy(), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(
+            gpu[i].grad.cpu().numpy(), cpu[i].grad.numpy(), rtol=1e-3, atol=1e-4
+        )
 
 
 def test_seed_cnn_training_step_on_gpu_matches_cpu():
@@ -64,10 +71,14 @@ def test_seed_cnn_training_step_on_gpu_matches_cpu():
         opt = ember.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         for _ in range(3):
             opt.zero_grad()
-            loss = ember.nn.functional.cross_entropy(m(ember.tensor(x, device=dev)), ember.tensor(y, device=dev))
+            loss = ember.nn.functional.cross_entropy(
+                m(ember.tensor(x, device=dev)), ember.tensor(y, device=dev)
+            )
             loss.backward()
             opt.step()
         losses.append(loss.item())
     assert abs(losses[0] - losses[1]) < 1e-4
     for (n, a), (_, b) in zip(m_cpu.named_parameters(), m_gpu.named_parameters()):
-        np.testing.assert_allclose(b.detach().cpu().numpy(), a.detach().numpy(), rtol=1e-3, atol=1e-5, err_msg=n)
+        np.testing.assert_allclose(
+            b.detach().cpu().numpy(), a.detach().numpy(), rtol=1e-3, atol=1e-5, err_msg=n
+        )

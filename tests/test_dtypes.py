@@ -164,9 +164,7 @@ def _known_other(op: str, x, y) -> bool:
     bools = [v for v in (x, y) if v == "bool" or v is True]
     if op == "sub" and ("bool" in (x, y) or True in (x, y)):
         return True  # torch: any bool operand of `-` raises
-    if op in ("floordiv", "mod", "pow") and bools and all(
-        v in ("bool", True) for v in (x, y)
-    ):
+    if op in ("floordiv", "mod", "pow") and bools and all(v in ("bool", True) for v in (x, y)):
         return True  # torch: not implemented for Bool
     return False
 

@@ -379,7 +379,9 @@ def test_src_larger_than_index_gets_zero_grad_outside():
     np.testing.assert_array_equal(src.grad.numpy(), exp)
 
 
-@pytest.mark.parametrize("name", ["index_add_", "index_copy_", "index_fill_", "masked_fill_", "scatter_", "put_"])
+@pytest.mark.parametrize(
+    "name", ["index_add_", "index_copy_", "index_fill_", "masked_fill_", "scatter_", "put_"]
+)
 def test_inplace_ops_bump_version_and_respect_leaf_rule(name):
     calls = {
         "index_add_": lambda t: t.index_add_(0, ember.tensor([1]), ember.ones(1, 4)),
@@ -401,14 +403,21 @@ def test_inplace_ops_bump_version_and_respect_leaf_rule(name):
 
 @pytest.mark.parametrize(
     ("shape", "index_shape", "rows"),
-    [((1000, 8), (50,), 1000), ((10, 3), (5000,), 10), ((100,), (20000,), 100), ((7, 6, 5), (4, 3), 6)],
+    [
+        ((1000, 8), (50,), 1000),
+        ((10, 3), (5000,), 10),
+        ((100,), (20000,), 100),
+        ((7, 6, 5), (4, 3), 6),
+    ],
 )
 def test_accumulate_paths_match_add_at(shape, index_shape, rows):
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64, np.int64):
         idx = rng.integers(-rows, rows, index_shape)
         index = (idx,) if len(shape) < 3 else (slice(None), idx)
-        vals_shape = index_shape + shape[1:] if len(shape) < 3 else (shape[0],) + index_shape + shape[2:]
+        vals_shape = (
+            index_shape + shape[1:] if len(shape) < 3 else (shape[0],) + index_shape + shape[2:]
+        )
         vals = (rng.standard_normal(vals_shape) * 10).astype(dtype)
         got, want = np.zeros(shape, dtype), np.zeros(shape, dtype)
         _accumulate(got, index, vals)

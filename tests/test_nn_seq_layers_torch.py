@@ -16,7 +16,7 @@ rng = np.random.default_rng(0)
 
 def load(me, mt):
     sd = {k: ember.tensor(v.detach().numpy()) for k, v in mt.state_dict().items()}
-    r = me.load_state_dict(sd)
+    me.load_state_dict(sd)
     assert list(me.state_dict().keys()) == list(mt.state_dict().keys())
 
 

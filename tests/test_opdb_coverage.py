@@ -42,7 +42,11 @@ def _reached():
         idx = spec.diff_inputs(xs)
         ts = [ember.tensor(x, requires_grad=i in idx) for i, x in enumerate(xs)]
         out = spec.fn(ember, *ts)
-        stack = [o.grad_fn for o in (out if isinstance(out, tuple | list) else [out]) if isinstance(o, ember.Tensor) and o.grad_fn is not None]
+        stack = [
+            o.grad_fn
+            for o in (out if isinstance(out, tuple | list) else [out])
+            if isinstance(o, ember.Tensor) and o.grad_fn is not None
+        ]
         seen = set()
         while stack:
             n = stack.pop()

@@ -34,7 +34,9 @@ def test_forward_matches_numpy(spec):
     out = spec.fn(ember, *[ember.tensor(x) for x in xs])
     ref = spec.ref(*xs)
     for o, r in zip(_outs(out), _outs(ref)):
-        np.testing.assert_allclose(o.numpy(), r, rtol=max(spec.rtol, 1e-5), atol=max(spec.atol, 1e-6))
+        np.testing.assert_allclose(
+            o.numpy(), r, rtol=max(spec.rtol, 1e-5), atol=max(spec.atol, 1e-6)
+        )
 
 
 @by_name
@@ -93,7 +95,9 @@ def test_backward_matches_numerical(spec):
         got = ts[i].grad
         assert got is not None, f"input {i}: no gradient"
         assert got.dtype == ember.float64
-        np.testing.assert_allclose(got.numpy(), e, rtol=spec.grad_rtol, atol=spec.grad_atol, err_msg=f"input {i}")
+        np.testing.assert_allclose(
+            got.numpy(), e, rtol=spec.grad_rtol, atol=spec.grad_atol, err_msg=f"input {i}"
+        )
 
 
 @by_name
@@ -109,7 +113,9 @@ def test_double_backward(spec):
         ts = [ember.tensor(v, requires_grad=i in idx) for i, v in enumerate(vals)]
         outs = _float_outs(spec.fn(ember, *ts))
         cots = [ember.tensor(np.random.default_rng(1).standard_normal(o.shape)) for o in outs]
-        gs = ember.autograd.grad(outs, [ts[i] for i in idx], cots, create_graph=graph, allow_unused=True)
+        gs = ember.autograd.grad(
+            outs, [ts[i] for i in idx], cots, create_graph=graph, allow_unused=True
+        )
         return ts, gs
 
     vs = [rng.standard_normal(xs[i].shape) for i in idx]
@@ -133,7 +139,9 @@ def test_double_backward(spec):
             for d in (eps, -eps):
                 flat[j] = o + d
                 _, g2 = first(xs, False)
-                vals.append(sum(float((gg.numpy() * v).sum()) for gg, v in zip(g2, vs) if gg is not None))
+                vals.append(
+                    sum(float((gg.numpy() * v).sum()) for gg, v in zip(g2, vs) if gg is not None)
+                )
             flat[j] = o
             nf[j] = (vals[0] - vals[1]) / (2 * eps)
         np.testing.assert_allclose(got, num, rtol=1e-3, atol=1e-4, err_msg=f"input {i}")
@@ -152,14 +160,23 @@ def test_matches_torch(spec):
     assert len(t_out) == len(e_out)
     for t, e in zip(t_out, e_out):
         if isinstance(t, torch.Tensor):
-            assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], f"dtype {e.dtype} vs {t.dtype}"
+            assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (
+                f"dtype {e.dtype} vs {t.dtype}"
+            )
             assert tuple(e.shape) == tuple(t.shape)
-            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=max(spec.rtol, 1e-5), atol=max(spec.atol, 1e-5))
+            np.testing.assert_allclose(
+                e.detach().numpy(),
+                t.detach().numpy(),
+                rtol=max(spec.rtol, 1e-5),
+                atol=max(spec.atol, 1e-5),
+            )
         else:
             assert e == t
     if not idx:
         return
-    pairs = [(t, e) for t, e in zip(t_out, e_out) if isinstance(t, torch.Tensor) and t.requires_grad]
+    pairs = [
+        (t, e) for t, e in zip(t_out, e_out) if isinstance(t, torch.Tensor) and t.requires_grad
+    ]
     rng = np.random.default_rng(1)
     cots = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t, _ in pairs]
     torch.autograd.backward([t for t, _ in pairs], [torch.tensor(c) for c in cots])
@@ -169,4 +186,6 @@ def test_matches_torch(spec):
         if tg is None:
             assert eg is None or not eg.numpy().any()
             continue
-        np.testing.assert_allclose(eg.numpy(), tg.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"input {i}")
+        np.testing.assert_allclose(
+            eg.numpy(), tg.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"input {i}"
+        )

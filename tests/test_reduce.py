@@ -138,7 +138,9 @@ CASES = {
     "unique": lambda T, x: T.unique(x),
     "unique_inverse_counts": lambda T, x: x.unique(return_inverse=True, return_counts=True),
     "unique_dim": lambda T, x: T.unique(x, return_inverse=True, return_counts=True, dim=0),
-    "unique_consecutive": lambda T, x: T.unique_consecutive(x, return_counts=True, return_inverse=True),
+    "unique_consecutive": lambda T, x: T.unique_consecutive(
+        x, return_counts=True, return_inverse=True
+    ),
     "diff_bool": lambda T, x: (x > 2).diff(),
     "diff_int": lambda T, x: x.long().diff(dim=0),
     "var_unbiased_pos": lambda T, x: T.var(x, 0, False, True),
@@ -420,8 +422,15 @@ def test_large_reductions_are_vectorised():
 
     x = ember.randn(1000, 1000, requires_grad=True)
     t0 = time.perf_counter()
-    (x.sort(1).values.sum() + x.max(1).values.sum() + x.cummax(1).values.sum()
-     + x.topk(5, 1).values.sum() + x.median(1).values.sum() + x.norm() + x.std(0).sum()).backward()
+    (
+        x.sort(1).values.sum()
+        + x.max(1).values.sum()
+        + x.cummax(1).values.sum()
+        + x.topk(5, 1).values.sum()
+        + x.median(1).values.sum()
+        + x.norm()
+        + x.std(0).sum()
+    ).backward()
     assert time.perf_counter() - t0 < 5.0
 
 

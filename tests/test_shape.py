@@ -256,7 +256,9 @@ ERRORS = {
     "repeat_interleave_2d": lambda T: _a(T).repeat_interleave(T.tensor([[1, 2]]), 0),
     "repeat_interleave_float": lambda T: _a(T).repeat_interleave(T.tensor([1.0, 2.0]), 0),
     "repeat_interleave_output_size": lambda T: _a(T).repeat_interleave(2, 0, output_size=3),
-    "repeat_interleave_output_size_t": lambda T: _a(T).repeat_interleave(T.tensor([1, 2]), 0, output_size=4),
+    "repeat_interleave_output_size_t": lambda T: _a(T).repeat_interleave(
+        T.tensor([1, 2]), 0, output_size=4
+    ),
     "repeat_interleave_0d_dim": lambda T: T.tensor(1.0).repeat_interleave(2, 0),
     "unfold_size": lambda T: _a(T).unfold(1, 4, 1),
     "unfold_step": lambda T: _a(T).unfold(1, 2, 0),
@@ -348,7 +350,8 @@ def test_meshgrid_warns_once_without_indexing(monkeypatch):
 
 @needs_torch
 @pytest.mark.parametrize(
-    "shapes", [((2,), (3, 1), (1, 1, 1)), (), ((),), (5, (2, 1)), ([3], ember.Size([2, 1])), ((0,), (1,))]
+    "shapes",
+    [((2,), (3, 1), (1, 1, 1)), (), ((),), (5, (2, 1)), ([3], ember.Size([2, 1])), ((0,), (1,))],
 )
 def test_broadcast_shapes(shapes):
     tshapes = [torch.Size(s) if isinstance(s, ember.Size) else s for s in shapes]
@@ -367,10 +370,24 @@ def test_shapes_and_identity_match_torch():
         assert tuple(T.block_diag().shape) == (1, 0)
         assert tuple(T.cat([T.ones(0), T.ones(0)], 5).shape) == (0,)
         assert [tuple(t.shape) for t in T.ones(2, 0).chunk(4, 1)] == [(2, 0)] * 4
-        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split([1, 7, 3], 1)] == [(2, 1), (2, 4), (2, 0), (2, 2)]
-        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split(T.tensor(2), 1)] == [(2, 3), (2, 2)]
-        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split(indices=[1], dim=1)] == [(2, 1), (2, 4)]
-        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split(sections=2, dim=1)] == [(2, 3), (2, 2)]
+        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split([1, 7, 3], 1)] == [
+            (2, 1),
+            (2, 4),
+            (2, 0),
+            (2, 2),
+        ]
+        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split(T.tensor(2), 1)] == [
+            (2, 3),
+            (2, 2),
+        ]
+        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split(indices=[1], dim=1)] == [
+            (2, 1),
+            (2, 4),
+        ]
+        assert [tuple(t.shape) for t in T.ones(2, 5).tensor_split(sections=2, dim=1)] == [
+            (2, 3),
+            (2, 2),
+        ]
         assert tuple(T.tensor(1.0).unfold(0, 1, 1).shape) == (1,)
         assert tuple(T.ones(2, 3).unfold(1, 0, 1).shape) == (2, 4, 0)
         assert tuple(T.diag_embed(T.ones(3, 4), -1, 2, 0).shape) == (5, 3, 5)

@@ -344,8 +344,11 @@ def test_protocols(fn):
 
 
 @needs_torch
-@pytest.mark.xfail(reason="owned by ops/dunders + elementwise (reported): NotImplemented for "
-                   "unsupported comparisons, torch's broadcast error text", strict=False)
+@pytest.mark.xfail(
+    reason="owned by ops/dunders + elementwise (reported): NotImplemented for "
+    "unsupported comparisons, torch's broadcast error text",
+    strict=False,
+)
 @cases(
     lambda T: T.zeros(2) < None,
     lambda T: T.tensor([1, 2]) == T.tensor([1, 2, 3]),

@@ -257,7 +257,9 @@ class MNIST5k(_VisionDataset):
         path = self._locate()
         table = _read_csv(path)
         if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
-            raise RuntimeError(f"{path}: expected rows of 784 pixels and a label, got {table.shape}")
+            raise RuntimeError(
+                f"{path}: expected rows of 784 pixels and a label, got {table.shape}"
+            )
         labels = table[:, -1].astype(np.int64)
         rng = np.random.default_rng(seed)
         chosen = []

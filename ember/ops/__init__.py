@@ -1,6 +1,16 @@
 """The op library: every public op, with torch's names, importable as ``ember.<name>``."""
 
-from ember.ops import conversion, creation, elementwise, indexing, linalg, reduce, shape, special, views
+from ember.ops import (
+    conversion,
+    creation,
+    elementwise,
+    indexing,
+    linalg,
+    reduce,
+    shape,
+    special,
+    views,
+)
 from ember.ops import dunders as _dunders  # noqa: F401  (binds Python operators)
 from ember.ops.conversion import *  # noqa: F403
 from ember.ops.creation import *  # noqa: F403
@@ -17,7 +27,17 @@ from ember.ops.views import *  # noqa: F403
 __all__ = sorted(
     {
         n
-        for m in (conversion, creation, elementwise, indexing, linalg, reduce, shape, special, views)
+        for m in (
+            conversion,
+            creation,
+            elementwise,
+            indexing,
+            linalg,
+            reduce,
+            shape,
+            special,
+            views,
+        )
         for n in getattr(m, "__all__", ())
     }
 )

@@ -58,8 +58,10 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any, bool]:
         dev, dt = other.device, other.dtype
     elif rest and _is_dtype(rest[0]):
         dt = rest.pop(0)
-    elif rest and (rest[0] is None or isinstance(rest[0], str | _device | int)) and not (
-        isinstance(rest[0], bool)
+    elif (
+        rest
+        and (rest[0] is None or isinstance(rest[0], str | _device | int))
+        and not (isinstance(rest[0], bool))
     ):
         dev = rest.pop(0)
         if rest and (rest[0] is None or _is_dtype(rest[0])):

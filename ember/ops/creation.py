@@ -100,9 +100,7 @@ def _size_arg(size: tuple, kw: dict, name: str) -> tuple[int, ...]:
 
 def _check_rg(dt: Any, requires_grad: bool) -> None:
     if requires_grad and dt.kind != "f" and dt.name != "bfloat16":
-        raise RuntimeError(
-            "Only Tensors of floating point and complex dtype can require gradients"
-        )
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
 def _finish(arr: Any, device: Any, requires_grad: bool, out: Any = None) -> Tensor:

@@ -506,11 +506,10 @@ def _sigmoid_fwd(a: Any) -> Any:
 
 
 sigmoid = _unary("sigmoid", "SigmoidBackward0", _sigmoid_fwd, lambda F, g, y: g * y * (1 - y), "y")
-square = None  # defined below (keeps integer dtype)
 
 
 @tensor_method
-def square(input: Tensor) -> Tensor:  # type: ignore[no-redef]
+def square(input: Tensor) -> Tensor:
     """input * input (integer dtypes stay integer)."""
     return pow(input, 2)
 

@@ -124,7 +124,11 @@ def _accumulate(out: Any, index: Any, values: Any) -> None:
 
 
 def _is_mask(x: Any) -> bool:
-    return getattr(x, "dtype", None) is not None and not isinstance(x, np.generic) and x.dtype.kind == "b"
+    return (
+        getattr(x, "dtype", None) is not None
+        and not isinstance(x, np.generic)
+        and x.dtype.kind == "b"
+    )
 
 
 def _np_index_embed(values: Any, shape: tuple, index: Any) -> Any:
@@ -335,7 +339,9 @@ _SEQ_WARN = (
     "as tensor index, x[torch.tensor(seq)], which will result either in an error or a different "
     "result"
 )
-_U8_WARN = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+_U8_WARN = (
+    "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
+)
 
 
 def _seq_as_tuple(index: list) -> bool:
@@ -653,7 +659,9 @@ def getitem(t: Tensor, index: Any) -> Tensor:
         raise (_adv_error(v, adv) or e) from None
     r = wrap(out)
     if gm.enabled and t._rg:
-        record(IndexBackward0, r, (t,), args=(a.shape, None if trivial else basic, v.shape, advt, uniq))
+        record(
+            IndexBackward0, r, (t,), args=(a.shape, None if trivial else basic, v.shape, advt, uniq)
+        )
     return r
 
 
@@ -849,7 +857,10 @@ def _put_index(a: Any, indices: Any) -> tuple:
         else:
             n = a.shape[d]
             x = _check_range(
-                x, n, True, lambda b, k=k, n=n: f"index {b} is out of bounds for dimension {k} with size {n}",
+                x,
+                n,
+                True,
+                lambda b, k=k, n=n: f"index {b} is out of bounds for dimension {k} with size {n}",
                 IndexError,
             )
             shapes.append(x.shape)
@@ -918,7 +929,9 @@ def _gs_prep(name: str, a: Any, dim: int, index: Any, who: str) -> tuple[int, An
 
 
 @tensor_method
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Any = None) -> Tensor:
+def gather(
+    input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Any = None
+) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` (dim 0); index may be smaller than input."""
     a = input._data
     d, ia, a1 = _gs_prep("gather", a, dim, index, "input")
@@ -930,7 +943,9 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
                 f"larger than self {list(a.shape)} apart from dimension {d}"
             )
     n = a1.shape[d]
-    _check_range(i1, n, False, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}")
+    _check_range(
+        i1, n, False, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}"
+    )
     tup = _dim_index(i1, d)
     r = wrap(a1[tup].reshape(ia.shape))
     if gm.enabled and input._rg:
@@ -963,7 +978,9 @@ class _ScatterPrep:
         if srct is not None:
             sa = srct._data
             if max(sa.ndim, 1) != max(ia.ndim, 1):
-                raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+                raise RuntimeError(
+                    "Index tensor must have the same number of dimensions as src tensor"
+                )
             sa1 = _as1d(sa)
             if any(
                 (k != d and i1.shape[k] > a1.shape[k]) or i1.shape[k] > sa1.shape[k]
@@ -984,7 +1001,9 @@ class _ScatterPrep:
                 )
             self.src = _value_array(src, a)
         n = a1.shape[d]
-        _check_range(i1, n, False, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}")
+        _check_range(
+            i1, n, False, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}"
+        )
         self.a, self.d, self.ia, self.srct, self.shape1 = a, d, ia, srct, a1.shape
         self.tup = _dim_index(i1, d)
 
@@ -1052,8 +1071,14 @@ def _scatter_args(src: Any, value: Any, reduce: Any) -> tuple[Any, str]:
 
 @tensor_method
 def scatter(
-    input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
-    reduce: str | None = None, out: Any = None,
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+    out: Any = None,
 ) -> Tensor:
     """Copy of input with values of src (or `value`) written at index along dim."""
     src, op = _scatter_args(src, value, reduce)
@@ -1066,13 +1091,23 @@ def scatter(
         if op != "set":
             record(_NotImplementedNode, r, (input, st))
         elif st is not None:
-            record(ScatterBackward0, r, (input, st), args=(p.a.shape, p.shape1, p.tup, st._data.shape))
+            record(
+                ScatterBackward0, r, (input, st), args=(p.a.shape, p.shape1, p.tup, st._data.shape)
+            )
         else:
             record(ScatterBackward1, r, (input,), args=(p.a.shape, p.shape1, p.tup, ()))
     return _out(out, r) if out is not None else r
 
 
-def _scatter_fast(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> None:
+def _scatter_fast(
+    self: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> None:
     src, op = _scatter_args(src, value, reduce)
     _ScatterPrep("scatter", self, dim, index, src).apply(self._data, op)
 
@@ -1100,7 +1135,9 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     p.apply(o, "add")
     r = wrap(o)
     if _grad(input, src):
-        record(ScatterAddBackward0, r, (input, src), args=(p.a.shape, p.shape1, p.tup, src._data.shape))
+        record(
+            ScatterAddBackward0, r, (input, src), args=(p.a.shape, p.shape1, p.tup, src._data.shape)
+        )
     return r
 
 
@@ -1132,7 +1169,9 @@ def _reduce_sorted(out: Any, index: Any, vals: Any, ufunc: Any, include_self: bo
 _REDUCES = ("sum", "prod", "mean", "amax", "amin", "max", "min")  # max/min: torch's aliases
 
 
-def _scatter_reduce_array(p: _ScatterPrep, base: Any, src: Any, reduce: str, include_self: bool) -> tuple[Any, Any]:
+def _scatter_reduce_array(
+    p: _ScatterPrep, base: Any, src: Any, reduce: str, include_self: bool
+) -> tuple[Any, Any]:
     """The scatter_reduce result on arrays (and, for 'mean', the count per position)."""
     o = base.copy().reshape(p.shape1)
     cnt = None
@@ -1182,7 +1221,13 @@ class ScatterReduceBackward0(Node):
 
 @tensor_method
 def scatter_reduce(
-    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True,
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
     out: Any = None,
 ) -> Tensor:
     """Reduce src into input at index along dim: 'sum', 'prod', 'mean', 'amax' or 'amin'."""
@@ -1231,7 +1276,9 @@ def scatter_reduce(
     return _out(out, r) if out is not None else r
 
 
-def _scatter_reduce_fast(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> None:
+def _scatter_reduce_fast(
+    self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> None:
     r = scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
     self._data[...] = r._data
 
@@ -1267,7 +1314,9 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Any = None) -> 
         raise IndexError("index_select(): Index is supposed to be a vector")
     i1 = _as1d(ia)
     n = a1.shape[d]
-    _check_range(i1, n, False, lambda b: f"INDICES element is out of DATA bounds, id={b} axis_dim={n}")
+    _check_range(
+        i1, n, False, lambda b: f"INDICES element is out of DATA bounds, id={b} axis_dim={n}"
+    )
     res = a1.take(i1, axis=d)
     r = wrap(res.reshape(()) if a.ndim == 0 else res)
     if gm.enabled and input._rg:
@@ -1297,7 +1346,9 @@ def _index_src(name: str, input: Tensor, dim: int, index: Any, source: Tensor) -
         if ia.ndim > 1:
             raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {ia.ndim})")
         if ia.dtype.type is not np.int64:
-            raise IndexError(f"index_copy_(): Expected a long tensor for index, but got {_dname(ia)}")
+            raise IndexError(
+                f"index_copy_(): Expected a long tensor for index, but got {_dname(ia)}"
+            )
         if sa.dtype != a.dtype:
             raise RuntimeError(
                 "index_copy_(): self and source expected to have the same dtype, but got (self) "
@@ -1318,7 +1369,9 @@ def _index_src(name: str, input: Tensor, dim: int, index: Any, source: Tensor) -
                 f"dimension. Got self.shape = {list(a.shape)} source.shape = {list(sa.shape)}"
             )
         n = a1.shape[d]
-        _check_range(i1, n, False, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}")
+        _check_range(
+            i1, n, False, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}"
+        )
     else:
         if ns != i1.size:
             raise IndexError(
@@ -1326,7 +1379,10 @@ def _index_src(name: str, input: Tensor, dim: int, index: Any, source: Tensor) -
                 f"({ns})"
             )
         if s1.ndim != a1.ndim or any(s1.shape[k] != a1.shape[k] for k in range(a1.ndim) if k != d):
-            k = next((k for k in range(min(s1.ndim, a1.ndim)) if k != d and s1.shape[k] != a1.shape[k]), 0)
+            k = next(
+                (k for k in range(min(s1.ndim, a1.ndim)) if k != d and s1.shape[k] != a1.shape[k]),
+                0,
+            )
             raise RuntimeError(
                 "index_copy_(): Source/destination tensor must have same slice shapes. Destination "
                 f"slice shape: {a1.shape[k] if k < a1.ndim else 1} at dimension {k} and source slice "
@@ -1334,7 +1390,9 @@ def _index_src(name: str, input: Tensor, dim: int, index: Any, source: Tensor) -
             )
         n = a1.shape[d]
         _check_range(
-            i1, n, False,
+            i1,
+            n,
+            False,
             lambda b: f"index_copy_(): index {b} is out of bounds for dimension {d} with size {n}",
             IndexError,
         )
@@ -1356,7 +1414,9 @@ class IndexAddBackward0(Node):
 
 
 @tensor_method
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1, out: Any = None) -> Tensor:
+def index_add(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1, out: Any = None
+) -> Tensor:
     """Copy of input with ``alpha * source`` added at `index` along dim (repeats add up)."""
     a, a1, _, tup, s1 = _index_src("index_add_", input, dim, index, source)
     o = a1.copy()
@@ -1367,7 +1427,9 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return _out(out, r) if out is not None else r
 
 
-def _index_add_fast(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> None:
+def _index_add_fast(
+    self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1
+) -> None:
     _, a1, _, tup, s1 = _index_src("index_add_", self, dim, index, source)
     _accumulate(a1, tup, s1 if alpha == 1 else s1 * alpha)
 
@@ -1387,7 +1449,9 @@ class IndexCopyBackward0(Node):
 
 
 @tensor_method
-def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: Any = None) -> Tensor:
+def index_copy(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: Any = None
+) -> Tensor:
     """Copy of input with the slices at `index` along dim replaced by source's."""
     a, a1, _, tup, s1 = _index_src("index_copy_", input, dim, index, source)
     o = a1.copy()
@@ -1435,7 +1499,10 @@ def _fill_prep(input: Tensor, dim: int, index: Any, value: Any) -> tuple:
         )
     n = a1.shape[d]
     i1 = _check_range(
-        _as1d(ia), n, True, lambda b: f"index {b} is out of bounds for dimension {d} with size {n}",
+        _as1d(ia),
+        n,
+        True,
+        lambda b: f"index {b} is out of bounds for dimension {d} with size {n}",
         IndexError,
     )
     return a, a1, (_FULL,) * d + (i1,), _value_array(value, a)
@@ -1521,7 +1588,9 @@ def _masked_fill_fast(self: Tensor, mask: Tensor, value: Any) -> None:
     v = _fill_value(value, a)
     bs = _bshape(a.shape, m.shape)
     if bs != a.shape:
-        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(bs)}")
+        raise RuntimeError(
+            f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(bs)}"
+        )
     _xp(a).copyto(a, v, where=m)
 
 
@@ -1573,7 +1642,9 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 def _masked_scatter_fast(self: Tensor, mask: Tensor, source: Tensor) -> None:
     a, mb, bs, src, _ = _mscatter_prep(self, mask, source)
     if bs != a.shape:
-        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(bs)}")
+        raise RuntimeError(
+            f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(bs)}"
+        )
     a[mb] = src
 
 
@@ -1620,7 +1691,9 @@ def _flat_index(name: str, index: Any, a: Any) -> Any:
         raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {_dname(ia)}")
     n = a.size
     return _check_range(
-        ia, n, True,
+        ia,
+        n,
+        True,
         lambda b: f"out of range: tried to access index {b} on a tensor of {n} elements.",
         IndexError,
     )
@@ -1638,7 +1711,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 
 @tensor_method
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Any = None) -> Tensor:
+def take_along_dim(
+    input: Tensor, indices: Tensor, dim: int | None = None, *, out: Any = None
+) -> Tensor:
     """gather with input and indices broadcast against each other (except along dim)."""
     ia = _arr(indices, input._data)
     if ia.dtype.type is not np.int64:

@@ -44,9 +44,9 @@ class MmBackward0(Node):
 def _shape_error(a: Any, b: Any) -> RuntimeError:
     if a.ndim == 1 and b.ndim == 1:
         return RuntimeError(
-            "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same number "
-            "of elements, but got %d and %d elements respectively"
-            % (a.shape[0], b.shape[0], a.shape[0], b.shape[0])
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+            f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+            "respectively"
         )
     if a.ndim <= 2 and b.ndim <= 2:
         sa = "x".join(map(str, a.shape if a.ndim == 2 else (1,) + a.shape))
@@ -124,8 +124,8 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
         raise RuntimeError(f"batch{1 if input.ndim != 3 else 2} must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(
-            "batch1 and batch2 must have same number of batches, got %d and %d"
-            % (input.shape[0], mat2.shape[0])
+            "batch1 and batch2 must have same number of batches, got "
+            f"{input.shape[0]} and {mat2.shape[0]}"
         )
     return matmul(input, mat2, out=out)
 

@@ -13,7 +13,6 @@ twice.
 from __future__ import annotations
 
 import itertools
-import math
 import operator
 import warnings
 from typing import Any
@@ -511,8 +510,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
         if s == 0 and n != 0:
             raise RuntimeError(
-                "split_size can only be 0 if dimension size is 0, but got dimension size of "
-                f"{n}"
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
         k = max(-(-n // s), 1) if s else 1
         sizes = [s] * (k - 1) + [n - s * (k - 1)]
@@ -1113,8 +1111,7 @@ def broadcast_shapes(*shapes: Any) -> Size:
     for s in shs:
         if not isinstance(s, tuple | list):
             raise RuntimeError(
-                "Input shapes should be of type ints, a tuple of ints, or a list of ints, got "
-                f"{s}"
+                f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {s}"
             )
     common = [1] * max(len(s) for s in shs)
     for i, s in enumerate(shs):

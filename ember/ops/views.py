@@ -340,7 +340,9 @@ Tensor.swapaxes = Tensor.swapdims = transpose  # type: ignore[attr-defined]
 def t(input: Tensor) -> Tensor:
     """Transpose a matrix (0-d and 1-d tensors are returned as is)."""
     if input._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
+        )
     if input._data.ndim < 2:
         return view(input, input._data.shape)
     return transpose(input, 0, 1)
@@ -355,7 +357,9 @@ def _T(self: Tensor) -> Tensor:
 
 def _mT(self: Tensor) -> Tensor:
     if self._data.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
     return transpose(self, -2, -1)
 
 
@@ -406,7 +410,12 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                     f"sizes: {list(a.shape)}"
                 )
             target.append(s)
-    r = make_view(input, np.broadcast_to(a, tuple(target)) if a.__class__ is np.ndarray else input.xp.broadcast_to(a, tuple(target)))
+    r = make_view(
+        input,
+        np.broadcast_to(a, tuple(target))
+        if a.__class__ is np.ndarray
+        else input.xp.broadcast_to(a, tuple(target)),
+    )
     if gm.enabled and input._rg:
         record(ExpandBackward0, r, (input,))
     return r
@@ -486,7 +495,11 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
             f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
             f"({a.shape[d]}) in the input tensor"
         )
-    return view(input, a.shape[:d] + tuple(inner) + a.shape[d + 1 :]) if a.flags.c_contiguous else reshape(input, a.shape[:d] + tuple(inner) + a.shape[d + 1 :])
+    return (
+        view(input, a.shape[:d] + tuple(inner) + a.shape[d + 1 :])
+        if a.flags.c_contiguous
+        else reshape(input, a.shape[:d] + tuple(inner) + a.shape[d + 1 :])
+    )
 
 
 @tensor_method

@@ -21,7 +21,17 @@ from ember.transforms.transforms import (
 )  # fmt: skip
 
 __all__ = [
-    "CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda", "Normalize",
-    "Pad", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Resize", "ToTensor",
+    "CenterCrop",
+    "Compose",
+    "ConvertImageDtype",
+    "InterpolationMode",
+    "Lambda",
+    "Normalize",
+    "Pad",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "RandomVerticalFlip",
+    "Resize",
+    "ToTensor",
     "functional",
 ]

@@ -93,7 +93,9 @@ def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
         if (src == np.float32 and dst in (np.int32, np.int64)) or (
             src == np.float64 and dst == np.int64
         ):
-            raise RuntimeError(f"The cast from {image.dtype} to {target} cannot be performed safely.")
+            raise RuntimeError(
+                f"The cast from {image.dtype} to {target} cannot be performed safely."
+            )
         return _make((a * (_max_value(dst) + 1.0 - 1e-3)).astype(dst))
     in_max = _max_value(src)
     if dst.kind == "f":
@@ -104,7 +106,9 @@ def convert_image_dtype(image: Tensor, dtype: Any = None) -> Tensor:
     return _make(a.astype(dst) * ((out_max + 1) // (in_max + 1)))
 
 
-def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> Tensor:
+def normalize(
+    tensor: Tensor, mean: Sequence[float], std: Sequence[float], inplace: bool = False
+) -> Tensor:
     """(tensor - mean) / std per channel of a (..., C, H, W) float tensor."""
     from ember.ops.creation import as_tensor
 
@@ -163,7 +167,12 @@ def _ltrb(padding: Any) -> tuple[int, int, int, int]:
     )
 
 
-_PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
+_PAD_MODES = {
+    "constant": "constant",
+    "edge": "edge",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+}
 
 
 def pad(img: Any, padding: Any, fill: float = 0, padding_mode: str = "constant") -> Any:

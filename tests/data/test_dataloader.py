@@ -103,9 +103,7 @@ CASES = {
     "batch_sampler and drop_last": lambda m: m.DataLoader(
         _map(m), batch_sampler=[[0]], drop_last=True
     ),
-    "batch_sampler and sampler": lambda m: m.DataLoader(
-        _map(m), batch_sampler=[[0]], sampler=[0]
-    ),
+    "batch_sampler and sampler": lambda m: m.DataLoader(_map(m), batch_sampler=[[0]], sampler=[0]),
     "batch_size None and drop_last": lambda m: m.DataLoader(
         _map(m), batch_size=None, drop_last=True
     ),
@@ -218,8 +216,6 @@ SAMPLES = {
 }
 
 
-
-
 @needs_torch
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_default_collate_matches_torch(name):
@@ -232,7 +228,9 @@ def test_default_collate_matches_torch(name):
 def test_default_collate_tensors_match_torch(dtype):
     a = np.arange(6).reshape(2, 3).astype(dtype)
     ours = default_collate([ember.from_numpy(a), ember.from_numpy(a[::-1].copy())])
-    theirs = torch.utils.data.default_collate([torch.from_numpy(a), torch.from_numpy(a[::-1].copy())])
+    theirs = torch.utils.data.default_collate(
+        [torch.from_numpy(a), torch.from_numpy(a[::-1].copy())]
+    )
     assert_same_structure(ours, theirs)
 
 
@@ -350,7 +348,7 @@ def test_fast_path_equals_per_sample_path_and_is_used():
     assert not np.shares_memory(fast[0][0].numpy(), x.numpy())
     # a Subset (random_split) keeps the fast path and the same values
     sub = Subset(ds, [4, 2, 0, 49])
-    (sx, sy), = list(DataLoader(sub, batch_size=4))
+    ((sx, sy),) = list(DataLoader(sub, batch_size=4))
     np.testing.assert_array_equal(sy.numpy(), [4, 2, 0, 49])
 
 

@@ -50,10 +50,24 @@ def test_module_path_and_names_match_torch():
     import ember.utils.data as eud
 
     names = [
-        "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset",
-        "StackDataset", "random_split", "get_worker_info", "Sampler", "SequentialSampler",
-        "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
-        "DataLoader", "default_collate", "default_convert",
+        "Dataset",
+        "IterableDataset",
+        "TensorDataset",
+        "Subset",
+        "ConcatDataset",
+        "ChainDataset",
+        "StackDataset",
+        "random_split",
+        "get_worker_info",
+        "Sampler",
+        "SequentialSampler",
+        "RandomSampler",
+        "SubsetRandomSampler",
+        "WeightedRandomSampler",
+        "BatchSampler",
+        "DataLoader",
+        "default_collate",
+        "default_convert",
     ]
     for n in names:
         assert hasattr(eud, n), n
@@ -132,7 +146,9 @@ def test_concat_dataset():
     assert len(cat) == 5 and cat.cumulative_sizes == [3, 5]
     assert [cat[i] for i in range(5)] == [0, 1, 4, 0, 1]
     assert cat[-1] == 1
-    with pytest.raises(ValueError, match="absolute value of index should not exceed dataset length"):
+    with pytest.raises(
+        ValueError, match="absolute value of index should not exceed dataset length"
+    ):
         cat[-6]
     with pytest.raises(AssertionError, match="datasets should not be an empty iterable"):
         ConcatDataset([])

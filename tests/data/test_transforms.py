@@ -43,7 +43,9 @@ def test_normalize_matches_torch_formula(inplace):
     mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 2.0)
     t = ember.from_numpy(x.copy())
     out = T.Normalize(mean, std, inplace=inplace)(t)
-    ref = (torch.from_numpy(x) - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+    ref = (torch.from_numpy(x) - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[
+        :, None, None
+    ]
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
     assert (out is t) == inplace
     assert repr(T.Normalize(mean, std)) == "Normalize(mean=(0.1, 0.2, 0.3), std=(0.5, 0.25, 2.0))"
@@ -54,7 +56,9 @@ def test_normalize_errors():
         T.Normalize((0,), (1,))(ember.zeros(1, 2, 2, dtype=ember.uint8))
     with pytest.raises(ValueError, match="std evaluated to zero"):
         T.Normalize((0,), (0,))(ember.zeros(1, 2, 2))
-    with pytest.raises(ValueError, match=r"Expected tensor to be a tensor image of size \(\.\.\., C, H, W\)"):
+    with pytest.raises(
+        ValueError, match=r"Expected tensor to be a tensor image of size \(\.\.\., C, H, W\)"
+    ):
         T.Normalize((0,), (1,))(ember.zeros(2, 2))
     with pytest.raises(TypeError, match="img should be Tensor Image"):
         T.Normalize((0,), (1,))(np.zeros((1, 2, 2)))
@@ -81,7 +85,9 @@ def test_random_crop_and_center_crop(kind):
     np.testing.assert_array_equal(view(out), view(again))  # ember's RNG drives the offsets
     o = view(out)
     assert o.shape[:2] == (4, 5)
-    hits = [(i, j) for i in range(3) for j in range(4) if np.array_equal(a[i : i + 4, j : j + 5], o)]
+    hits = [
+        (i, j) for i in range(3) for j in range(4) if np.array_equal(a[i : i + 4, j : j + 5], o)
+    ]
     assert hits
     cc = view(T.CenterCrop(4)(img))
     np.testing.assert_array_equal(cc, a[1:5, 2:6])
@@ -153,7 +159,9 @@ def test_convert_image_dtype():
     f = T.ConvertImageDtype(ember.float32)(u)
     np.testing.assert_allclose(f.numpy(), [[[0.0, 128 / 255, 1.0]]], rtol=1e-6)
     back = F.convert_image_dtype(f, ember.uint8)
-    np.testing.assert_array_equal(back.numpy(), [[[0, 128, 255]]])  # x * (255 + 1 - 1e-3), truncated
+    np.testing.assert_array_equal(
+        back.numpy(), [[[0, 128, 255]]]
+    )  # x * (255 + 1 - 1e-3), truncated
     with pytest.raises(RuntimeError, match="cannot be performed safely"):
         F.convert_image_dtype(f, ember.int64)
 

@@ -297,7 +297,13 @@ class InfoProbe(Dataset):
             frozen = False
         except Exception:
             frozen = True
-        return (info.id, info.num_workers, type(info.dataset).__name__, info.dataset is self, frozen)
+        return (
+            info.id,
+            info.num_workers,
+            type(info.dataset).__name__,
+            info.dataset is self,
+            frozen,
+        )
 
 
 def test_worker_info_fields():
@@ -322,7 +328,9 @@ def test_iterable_sharding_order_matches_torch():
             info = torch.utils.data.get_worker_info()
             return iter(range(info.id, 11, info.num_workers))
 
-    theirs = [b.tolist() for b in torch.utils.data.DataLoader(TSharded(), batch_size=2, num_workers=2)]
+    theirs = [
+        b.tolist() for b in torch.utils.data.DataLoader(TSharded(), batch_size=2, num_workers=2)
+    ]
     ours = _indices(DataLoader(Sharded(11), batch_size=2, num_workers=2))
     assert ours == theirs
 
@@ -436,8 +444,7 @@ def test_timeout_names_the_worker_and_ends_quickly():
     assert msg.startswith("DataLoader timed out after 0.5 seconds")
     assert "worker 0" in msg and "index 0" in msg
 
-
-# ---------------------------------------------------------------------------- shutdown
+    # ---------------------------------------------------------------------------- shutdown
     del ei  # break the frame <-> traceback cycle that keeps the iterator alive
 
 

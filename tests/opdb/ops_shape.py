@@ -37,7 +37,9 @@ _reflect, _replicate = _pad("reflect"), _pad("replicate")
 def _np_pad(mode):
     def f(a, pad):
         k = len(pad) // 2
-        width = [(0, 0)] * (a.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in range(k - 1, -1, -1)]
+        width = [(0, 0)] * (a.ndim - k) + [
+            (pad[2 * i], pad[2 * i + 1]) for i in range(k - 1, -1, -1)
+        ]
         return np.pad(a, width, mode=mode)
 
     return f

@@ -47,7 +47,12 @@ class OpSpec:
                 x = rng.uniform(self.low, self.high, s)
                 if self.distinct and x.size:
                     x = x.reshape(-1)
-                    x = (rng.permutation(x.size) / max(x.size, 1) * (self.high - self.low) + self.low + 0.013 + 0.0411 * i).reshape(s)
+                    x = (
+                        rng.permutation(x.size) / max(x.size, 1) * (self.high - self.low)
+                        + self.low
+                        + 0.013
+                        + 0.0411 * i
+                    ).reshape(s)
                 for k in self.kinks:
                     x[np.abs(x - k) < 5e-2] += 0.1
             elif kind == "bool":

@@ -232,7 +232,7 @@ def _merge_masks(
     if attn_mask is not None:
         a = attn_mask._data
         f = np.where(a, -np.inf, 0.0).astype(dt) if a.dtype == np.bool_ else a.astype(dt)
-        res = f if f.shape[0] != 1 or kpm is None else f
+        res = f
     if kpm is not None:
         k = kpm._data
         f = np.where(k, -np.inf, 0.0).astype(dt) if k.dtype == np.bool_ else k.astype(dt)
@@ -240,6 +240,6 @@ def _merge_masks(
         res = f if res is None else res + f
     if res is None:
         return None
-    if attn_mask is not None and not (attn_mask._data.dtype == np.bool_) and attn_mask._rg:
+    if attn_mask is not None and attn_mask._data.dtype != np.bool_ and attn_mask._rg:
         return attn_mask if kpm is None else attn_mask + _make(res - attn_mask._data)
     return _make(res)

@@ -239,7 +239,7 @@ class ConvolutionBackward0(Node):
     def backward(self, F: Any, g: Any, x: Any, w: Any) -> tuple:
         k, d, p, s, groups, cols = self.args
         o = w.shape[0]
-        n = x.shape[0]
+        x.shape[0]
         if hasattr(g, "_data"):  # differentiable path
             return _conv_backward_graph(g, x, w, k, d, p, s, groups)
         gx = gw = None
@@ -265,7 +265,7 @@ class ConvolutionBackward0(Node):
 def _conv_backward_graph(
     g: Any, x: Any, w: Any, k: tuple, d: tuple, p: tuple, s: tuple, groups: int
 ) -> tuple:
-    n, c = x.shape[0], x.shape[1]
+    n, _c = x.shape[0], x.shape[1]
     o = w.shape[0]
     g3 = g.reshape(n, groups, o // groups, -1)  # (N, G, O/G, L)
     cols = unfold(x, k, d, p, s).reshape(n, groups, -1, g3.shape[-1])  # (N, G, Cg*kk, L)
@@ -421,7 +421,7 @@ def conv3d(
         else:
             raise NotImplementedError("conv3d: padding='same' is not supported yet")
     s, p, d = _pair(stride, 3), _pair(padding, 3), _pair(dilation, 3)
-    n, c, dd, h, w = input.shape
+    _n, _c, dd, _h, _w = input.shape
     kd = weight.shape[2]
     if p[0]:
         from ember.ops import constant_pad

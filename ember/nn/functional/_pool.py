@@ -133,7 +133,9 @@ class MaxPool2x2Backward(Node):
         n, c, h, w = in_shape
         oh, ow = pos.shape[2:]
         if hasattr(g, "_data"):  # create_graph: the general scatter, differentiable
-            gx = _scatter_flat(g.reshape(n * c, -1), _corner_index(pos, w).reshape(n * c, -1), h * w)
+            gx = _scatter_flat(
+                g.reshape(n * c, -1), _corner_index(pos, w).reshape(n * c, -1), h * w
+            )
             return (F.reshape(gx, in_shape),)
         xp = xp_of(g)
         gx = xp.zeros(in_shape, g.dtype)
@@ -157,7 +159,7 @@ def _max_pool_2x2(input: Tensor) -> tuple[Tensor, Any]:
     Ties go to the first corner in row-major order, as torch's kernel (which keeps the first max).
     """
     a = input._data
-    n, c, h, w = a.shape
+    _n, _c, h, w = a.shape
     oh, ow = h // 2, w // 2
     ta, tb = a[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2]
     bc, bd = a[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2]
@@ -198,7 +200,17 @@ def _max_pool2d(
 ) -> tuple[Tensor, Any]:
     """(values, indices Tensor or the 2x2 fast path's corner array)."""
     a = input._data
-    if a.ndim == 4 and _tuple(kernel_size) == (2, 2) and (stride is None or stride == [] or _tuple(stride) == (2, 2)) and _tuple(padding) == (0, 0) and _tuple(dilation) == (1, 1) and (not ceil_mode or (a.shape[2] % 2 == 0 and a.shape[3] % 2 == 0)) and a.shape[2] >= 2 and a.shape[3] >= 2 and a.dtype.kind == "f":
+    if (
+        a.ndim == 4
+        and _tuple(kernel_size) == (2, 2)
+        and (stride is None or stride == [] or _tuple(stride) == (2, 2))
+        and _tuple(padding) == (0, 0)
+        and _tuple(dilation) == (1, 1)
+        and (not ceil_mode or (a.shape[2] % 2 == 0 and a.shape[3] % 2 == 0))
+        and a.shape[2] >= 2
+        and a.shape[3] >= 2
+        and a.dtype.kind == "f"
+    ):
         return _max_pool_2x2(input)
     if a.ndim == 3:
         v, i = max_pool2d_with_indices(
@@ -217,7 +229,7 @@ def _max_pool2d(
             f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
             f"kernel_size={k[0]} and dilation={d[0]}"
         )
-    n, c, h, w = a.shape
+    n, c, _h, w = a.shape
     view, oh, ow = _windows(a, k, s, p, d, ceil_mode, -np.inf)
     win = view.reshape(n, c, oh, ow, k[0] * k[1])
     arg = win.argmax(axis=-1)
@@ -561,7 +573,7 @@ def interpolate(
             if isinstance(scale_factor, int | float)
             else tuple(float(v) for v in scale_factor)
         )
-        outs = tuple(int(math.floor(s * f)) for s, f in zip(ins, sf, strict=True))
+        outs = tuple(math.floor(s * f) for s, f in zip(ins, sf, strict=True))
         scales = (None,) * nd if recompute_scale_factor else sf
     lin = {"linear": 1, "bilinear": 2}
     if mode in lin and lin[mode] != nd:

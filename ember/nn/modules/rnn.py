@@ -131,7 +131,7 @@ class RNNBase(Module):
 
     def _weights(self, layer: int, d: int) -> tuple:
         sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-        g = lambda n: getattr(self, n + sfx, None)  # noqa: E731
+        g = lambda n: getattr(self, n + sfx, None)
         return g("weight_ih"), g("weight_hh"), g("bias_ih"), g("bias_hh"), g("weight_hr")
 
     def _run(self, x: Tensor, hx: Any) -> tuple[Tensor, Any]:

@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 
 from ember.nn import functional as F
+from ember.nn.init import xavier_uniform_
 from ember.nn.modules.attention import MultiheadAttention
 from ember.nn.modules.container import ModuleList
 from ember.nn.modules.dropout import Dropout
 from ember.nn.modules.linear import Linear
 from ember.nn.modules.module import Module
 from ember.nn.modules.normalization import LayerNorm
-from ember.nn.init import xavier_uniform_
 from ember.ops._core import _make
 from ember.tensor import Tensor
 
@@ -47,7 +47,7 @@ def _causal_mask(sz: int, dtype: Any = None) -> Tensor:
 class TransformerEncoderLayer(Module):
     """self-attention + feed-forward, each with a residual and LayerNorm (post-LN by default)."""
 
-    __constants__ = ["norm_first"]
+    __constants__ = ("norm_first",)
 
     def __init__(
         self,
@@ -110,7 +110,7 @@ class TransformerEncoderLayer(Module):
 class TransformerDecoderLayer(Module):
     """self-attention, cross-attention over `memory`, feed-forward; residuals and LayerNorms."""
 
-    __constants__ = ["norm_first"]
+    __constants__ = ("norm_first",)
 
     def __init__(
         self,

@@ -443,7 +443,9 @@ def _worker_loop(
                         data = _IterableDatasetStopIteration(worker_id)
                         iteration_end = True
                     else:
-                        data = _WorkerException(f"{where} while loading {describe_index(index, kind)}")
+                        data = _WorkerException(
+                            f"{where} while loading {describe_index(index, kind)}"
+                        )
             try:
                 send(result_conn, (idx, data))
             except (BrokenPipeError, ConnectionError):

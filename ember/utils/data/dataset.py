@@ -123,7 +123,9 @@ class StackDataset(Dataset[T_co]):
         return tuple(d[index] for d in self.datasets)
 
     def __getitems__(self, indices: list) -> list:
-        items = self.datasets.items() if isinstance(self.datasets, dict) else enumerate(self.datasets)
+        items = (
+            self.datasets.items() if isinstance(self.datasets, dict) else enumerate(self.datasets)
+        )
         columns: dict[Any, list] = {}
         for k, d in items:
             if callable(getattr(d, "__getitems__", None)):
