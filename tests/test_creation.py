@@ -50,6 +50,8 @@ def _run(T, fn, values):
 
 
 def same(fn, values=True, message=True):
+    if torch is None:
+        pytest.skip("torch is the oracle")
     e, t = _run(ember, fn, values), _run(torch, fn, values)
     if not message and e[0] == "error" == t[0]:
         e, t = e[:2], t[:2]

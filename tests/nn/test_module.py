@@ -15,14 +15,19 @@ from tests.nn.helpers import close, et, needs_torch, rng, tt
 from tests.oracle import torch
 
 
+def _lib(nn):
+    """The tensor library that owns this nn module (torch may be absent)."""
+    return torch if torch is not None and nn is torch.nn else ember
+
+
 def make_net(nn):
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(4, 4)
-            self.register_buffer("running", (torch if nn is torch.nn else ember).zeros(4))
+            self.register_buffer("running", _lib(nn).zeros(4))
             self.register_buffer(
-                "scratch", (torch if nn is torch.nn else ember).ones(2), persistent=False
+                "scratch", _lib(nn).ones(2), persistent=False
             )
             self.act = nn.ReLU()
 
@@ -35,13 +40,13 @@ def make_net(nn):
             self.embed = nn.Linear(3, 4)
             self.blocks = nn.ModuleList([Block(), Block()])
             self.heads = nn.ModuleDict({"b": nn.Linear(4, 2), "a": nn.Linear(4, 1, bias=False)})
-            self.scale = nn.Parameter((torch if nn is torch.nn else ember).ones(1))
+            self.scale = nn.Parameter(_lib(nn).ones(1))
             self.shared = self.embed  # the same module twice: deduplicated by traversal
             self.seq = nn.Sequential(
                 OrderedDict([("first", nn.Tanh()), ("second", nn.Linear(4, 4))])
             )
             self.plist = nn.ParameterList(
-                [nn.Parameter((torch if nn is torch.nn else ember).zeros(2))]
+                [nn.Parameter(_lib(nn).zeros(2))]
             )
 
         def forward(self, x):
