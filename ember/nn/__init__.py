@@ -3,6 +3,7 @@
 from ember.nn import (  # noqa: F401
     functional,
     init,
+    parallel,
     utils,
 )
 from ember.nn.modules.activation import *  # noqa: F403
@@ -18,5 +19,7 @@ from ember.nn.modules.module import Module  # noqa: F401
 from ember.nn.modules.normalization import *  # noqa: F403
 from ember.nn.modules.pooling import *  # noqa: F403
 from ember.nn.modules.rnn import *  # noqa: F403
+from ember.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: F401
 from ember.nn.modules.transformer import *  # noqa: F403
+from ember.nn.parallel import DataParallel  # noqa: F401
 from ember.nn.parameter import Buffer, Parameter  # noqa: F401

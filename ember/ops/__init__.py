@@ -6,6 +6,7 @@ from ember.ops import (
     elementwise,
     indexing,
     linalg,
+    misc,
     reduce,
     shape,
     special,
@@ -17,6 +18,7 @@ from ember.ops.creation import *  # noqa: F403
 from ember.ops.elementwise import *  # noqa: F403
 from ember.ops.indexing import *  # noqa: F403
 from ember.ops.linalg import *  # noqa: F403
+from ember.ops.misc import *  # noqa: F403
 from ember.ops.reduce import *  # noqa: F403
 from ember.ops.shape import *  # noqa: F403
 from ember.ops.special import *  # noqa: F403
@@ -33,6 +35,7 @@ __all__ = sorted(
             elementwise,
             indexing,
             linalg,
+            misc,
             reduce,
             shape,
             special,

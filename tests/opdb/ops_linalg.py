@@ -52,4 +52,10 @@ SPECS = [
         lambda c, a, b: c + np.outer(a, b),
         ((3, 4), (3,), (4,)),
     ),
+    OpSpec("einsum_bmm", lambda T, a, b: T.einsum("bij,bjk->bik", a, b), lambda a, b: np.einsum("bij,bjk->bik", a, b), ((2, 3, 4), (2, 4, 5))),
+    OpSpec("einsum_sum_all", lambda T, a: T.einsum("ij->", a), lambda a: np.einsum("ij->", a), ((3, 4),)),
+    OpSpec("einsum_outer", lambda T, a, b: T.einsum("i,j->ij", a, b), np.outer, ((3,), (4,))),
+    OpSpec("einsum_ellipsis", lambda T, a, b: T.einsum("...ij,...jk", a, b), lambda a, b: np.einsum("...ij,...jk", a, b), ((2, 3, 4), (4, 5))),
+    OpSpec("einsum_three", lambda T, a, b, c: T.einsum("ij,jk,kl->il", a, b, c), lambda a, b, c: a @ b @ c, ((2, 3), (3, 4), (4, 5))),
+    OpSpec("einsum_rowdot", lambda T, a, b: T.einsum("ij,ij->i", a, b), lambda a, b: (a * b).sum(1), ((3, 4), (3, 4))),
 ]

@@ -13,6 +13,7 @@ from ember.utils.data.dataset import (
     TensorDataset,
     random_split,
 )  # fmt: skip
+from ember.utils.data.distributed import DistributedSampler
 from ember.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -28,6 +29,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "DataLoaderWorkerError",
+    "DistributedSampler",
     "Dataset",
     "IterableDataset",
     "RandomSampler",
