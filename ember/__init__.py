@@ -80,6 +80,12 @@ __version__ = "0.1.0"
 import numpy as _np
 
 _np.seterr(divide="ignore", over="ignore", invalid="ignore")
+from ember._threads import (  # noqa: E402
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from ember.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy constructors/type checks)
