@@ -10,7 +10,7 @@ extra: dict[str, Any] = {}  # helpers registered by ops modules (engine.register
 
 class _XPNamespace:
     def __init__(self, xp: Any) -> None:
-        self.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("_")})
+        self.__dict__.update({k: v for k, v in vars(xp).items() if not k.startswith("_")})
         self._xp = xp
         self.__dict__.update(extra)
 

@@ -632,7 +632,7 @@ class _NPNamespace:
     """NumPy plus the few helpers backward rules use that NumPy spells differently."""
 
     def __init__(self) -> None:
-        self.__dict__.update({k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+        self.__dict__.update({k: v for k, v in vars(np).items() if not k.startswith("_")})
 
     @staticmethod
     def astype(x: Any, dt: Any) -> Any:
