@@ -121,27 +121,44 @@ def _windows(a: Any, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool, fill: f
 
 
 class MaxPool2x2Backward(Node):
-    """The 2x2/stride-2 fast path: the gradient goes to the recorded corner of each window."""
+    """The 2x2/stride-2 fast path: the gradient goes to the first corner holding the max."""
 
     __slots__ = ()
 
     def name(self) -> str:
         return "MaxPool2DWithIndicesBackward0"
 
-    def backward(self, F: Any, g: Any) -> tuple:
-        pos, in_shape = self.args
+    def backward(self, F: Any, g: Any, x: Any, m: Any) -> tuple:
+        in_shape = x.shape
         n, c, h, w = in_shape
-        oh, ow = pos.shape[2:]
         if hasattr(g, "_data"):  # create_graph: the general scatter, differentiable
-            gx = _scatter_flat(
-                g.reshape(n * c, -1), _corner_index(pos, w).reshape(n * c, -1), h * w
-            )
+            pos = _corners(x._data, m._data)
+            idx = _corner_index(pos, w).reshape(n * c, -1)
+            gx = _scatter_flat(g.reshape(n * c, -1), idx, h * w)
             return (F.reshape(gx, in_shape),)
+        oh, ow = m.shape[2:]
         xp = xp_of(g)
         gx = xp.zeros(in_shape, g.dtype)
-        for k, (di, dj) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
-            gx[:, :, di : 2 * oh : 2, dj : 2 * ow : 2] = g * (pos == k)
+        taken = None
+        for di, dj in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            hit = x[:, :, di : 2 * oh : 2, dj : 2 * ow : 2] == m
+            if taken is not None:
+                hit &= ~taken
+                taken |= hit
+            else:
+                taken = hit.copy()
+            gx[:, :, di : 2 * oh : 2, dj : 2 * ow : 2] = g * hit
         return (gx,)
+
+
+def _corners(a: Any, m: Any) -> Any:
+    """Which corner (0..3, row-major) of each 2x2 window first holds its max (torch's choice)."""
+    xp = xp_of(a)
+    oh, ow = m.shape[2:]
+    pos = xp.full(m.shape, 3, np.uint8)
+    for k, (di, dj) in reversed(list(enumerate(((0, 0), (0, 1), (1, 0))))):
+        pos[a[:, :, di : 2 * oh : 2, dj : 2 * ow : 2] == m] = k
+    return pos
 
 
 def _corner_index(pos: Any, w: int) -> Any:
@@ -153,28 +170,21 @@ def _corner_index(pos: Any, w: int) -> Any:
     return (rows * w + cols).astype(np.int64)
 
 
-def _max_pool_2x2(input: Tensor) -> tuple[Tensor, Any]:
-    """max over 2x2 windows with stride 2 from four strided slices: no window copy, no argmax.
-
-    Ties go to the first corner in row-major order, as torch's kernel (which keeps the first max).
-    """
+def _max_pool_2x2(input: Tensor, need_pos: bool = False) -> tuple[Tensor, Any]:
+    """max over 2x2 windows with stride 2: two elementwise maxima of strided slices, no copy of
+    the windows and no argmax; which corner won is worked out only when needed (backward,
+    return_indices), keeping the first max as torch's kernel does."""
     a = input._data
-    _n, _c, h, w = a.shape
+    n, c, h, w = a.shape
     oh, ow = h // 2, w // 2
-    ta, tb = a[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2]
-    bc, bd = a[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2]
     xp = xp_of(a)
-    top_first = ta >= tb
-    bot_first = bc >= bd
-    top = xp.where(top_first, ta, tb)
-    bot = xp.where(bot_first, bc, bd)
-    use_top = (top >= bot) | xp.isnan(top)
-    out = xp.where(use_top, top, bot)
-    pos = xp.where(use_top, xp.where(top_first, 0, 1), xp.where(bot_first, 2, 3)).astype(np.uint8)
+    top = xp.maximum(a[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2])
+    bot = xp.maximum(a[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2])
+    out = xp.maximum(top, bot)
     r = wrap(out)
     if gm.enabled and input._rg:
-        record(MaxPool2x2Backward, r, (input,), args=(pos, a.shape))
-    return r, pos
+        record(MaxPool2x2Backward, r, (input,), saved=(input, r))
+    return r, (_corners(a, out) if need_pos else None)
 
 
 def max_pool2d_with_indices(
@@ -186,7 +196,7 @@ def max_pool2d_with_indices(
     ceil_mode: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Max over sliding windows; indices are flat positions in each input plane (as torch)."""
-    v, i = _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    v, i = _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, need_idx=True)
     return v, (i if isinstance(i, Tensor) else _make(_corner_index(i, input.shape[-1])))
 
 
@@ -197,8 +207,9 @@ def _max_pool2d(
     padding: Any = 0,
     dilation: Any = 1,
     ceil_mode: bool = False,
+    need_idx: bool = False,
 ) -> tuple[Tensor, Any]:
-    """(values, indices Tensor or the 2x2 fast path's corner array)."""
+    """(values, indices Tensor or the 2x2 fast path's corner array (None unless need_idx))."""
     a = input._data
     if (
         a.ndim == 4
@@ -211,7 +222,7 @@ def _max_pool2d(
         and a.shape[3] >= 2
         and a.dtype.kind == "f"
     ):
-        return _max_pool_2x2(input)
+        return _max_pool_2x2(input, need_idx)
     if a.ndim == 3:
         v, i = max_pool2d_with_indices(
             input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
