@@ -217,17 +217,19 @@ def _col2im_t(cols: Any, shape: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -
     oh = _out_size(h, k[0], s[0], p[0], d[0])
     ow = _out_size(w, k[1], s[1], p[1], d[1])
     xp = xp_of(cols)
-    out = xp.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), cols.dtype)
+    # accumulate in the (C, N, H, W) layout the columns already have (contiguous adds), then one
+    # transposing copy to NCHW
+    acc = xp.zeros((c, n, h + 2 * p[0], w + 2 * p[1]), cols.dtype)
     c6 = cols.reshape(c, k[0], k[1], n, oh, ow)
     for i in range(k[0]):
         for j in range(k[1]):
             hi, wj = i * d[0], j * d[1]
-            out[
+            acc[
                 :, :, hi : hi + s[0] * (oh - 1) + 1 : s[0], wj : wj + s[1] * (ow - 1) + 1 : s[1]
-            ] += c6[:, i, j].transpose(1, 0, 2, 3)
+            ] += c6[:, i, j]
     if p[0] or p[1]:
-        out = out[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
-    return out
+        acc = acc[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
+    return xp.ascontiguousarray(acc.transpose(1, 0, 2, 3))
 
 
 class ConvolutionBackward0(Node):
