@@ -37,7 +37,13 @@ class MmBackward0(Node):
         if self.edges[0] is not None:
             ga = F.matmul(g, F.swapaxes(b, -1, -2))
         if self.edges[1] is not None:
-            gb = F.matmul(F.swapaxes(a, -1, -2), g)
+            if len(self.edges[1][2]) == 2 and a.ndim > 2:
+                # a weight shared by every batch entry: one GEMM over the flattened batch instead
+                # of a batched product summed afterwards (B x K x N intermediate)
+                a2 = F.reshape(a, (-1, a.shape[-1]))
+                gb = F.matmul(F.swapaxes(a2, 0, 1), F.reshape(g, (-1, g.shape[-1])))
+            else:
+                gb = F.matmul(F.swapaxes(a, -1, -2), g)
         return ga, gb
 
 

@@ -212,8 +212,9 @@ def multi_head_attention_forward(
 
 
 def _linear(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-    y = x @ w.t()
-    return y if b is None else y + b
+    from ember.nn.functional._basic import linear
+
+    return linear(x, w, b)
 
 
 def _pad_last(m: Tensor) -> Tensor:
