@@ -150,7 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     if want("W4") and want("RSS"):
-        code = "import resource, benchmarks.workloads as w, {lib} as L; s = w.w4_transformer(L); [s() for _ in range(2)]; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM (this process's peak RSS): ru_maxrss would carry over the parent's peak across
+        # fork+exec on Linux
+        code = (
+            "import benchmarks.workloads as w, {lib} as L; s = w.w4_transformer(L); "
+            "[s() for _ in range(2)]; "
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+        )
         rss = {}
         for lib in ("ember", "torch") if torch else ("ember",):
             out = subprocess.run(
