@@ -200,7 +200,7 @@ def _host(t: Any) -> np.ndarray:
 
 
 def tensor_repr(t: Any, tensor_contents: str | None = None) -> str:
-    """torch's ``repr(tensor)`` text (dtype names read ``ember.`` instead of ``torch.``)."""
+    """torch's ``repr(tensor)`` text (byte for byte, dtype names included)."""
     cls = type(t)
     plain = cls.__name__ in ("Tensor", "Parameter")
     prefix = "tensor(" if plain else f"{cls.__name__}("

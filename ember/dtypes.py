@@ -43,7 +43,7 @@ class dtype:
         self.itemsize = size
 
     def __repr__(self) -> str:
-        return f"ember.{self.name}"
+        return f"torch.{self.name}"  # torch's spelling: user code prints and compares it
 
     def __reduce__(self) -> str:
         return self.name  # pickles as the module-level singleton

@@ -21,7 +21,7 @@ class Size(tuple):
             if s.__class__ is not int:
                 if isinstance(s, bool) or not hasattr(s, "__index__"):
                     raise TypeError(
-                        f"ember.Size() takes an iterable of 'int' (item {i} is "
+                        f"torch.Size() takes an iterable of 'int' (item {i} is "
                         f"'{type(s).__name__}')"
                     )
                 items = tuple(x.__index__() for x in items)  # NumPy ints, 0-d int tensors
@@ -29,7 +29,7 @@ class Size(tuple):
         return _tuple_new(cls, items)
 
     def __repr__(self) -> str:
-        return f"ember.Size({list(self)})"
+        return f"torch.Size({list(self)})"  # torch's spelling, as printed shapes read
 
     def numel(self) -> int:
         """The number of elements of a tensor of this shape."""

@@ -32,7 +32,7 @@ class _Named:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"ember.{self.name}"
+        return f"torch.{self.name}"
 
     def __reduce__(self) -> str:
         return self.name

@@ -69,7 +69,7 @@ def test_up01_saved_output_names_both_ops_and_lines():
     assert msg.startswith(INPLACE)
     assert "exp (ExpBackward0), which saved its output" in msg
     assert "modified by: add_" in msg
-    assert "[ember.FloatTensor [3]]" in msg
+    assert "[torch.FloatTensor [3]]" in msg
     assert "is at version 1; expected version 0" in msg
     assert at("up01-exp") in msg
     assert at("up01-add") in msg
@@ -111,7 +111,7 @@ def test_up01_saved_plain_tensor_mutated_under_no_grad():
     with pytest.raises(InplaceModifiedError) as info:
         y.backward()
     msg = str(info.value)
-    assert "[ember.FloatTensor [3]] is at version 1; expected version 0" in msg  # a leaf: as torch
+    assert "[torch.FloatTensor [3]] is at version 1; expected version 0" in msg  # a leaf: as torch
     assert "modified by: mul_" in msg and at("up01-mul_") in msg
 
 

@@ -31,7 +31,7 @@ def test_dtype_objects_and_aliases():
     assert ember.float is ember.float32 and ember.double is ember.float64
     assert ember.half is ember.float16 and ember.long is ember.int64
     assert ember.int is ember.int32 and ember.short is ember.int16
-    assert repr(ember.float32) == str(ember.float32) == "ember.float32"
+    assert repr(ember.float32) == str(ember.float32) == "torch.float32"
     assert isinstance(ember.float32, ember.dtype)
     assert {ember.float32: 1}[ember.float] == 1
     assert pickle.loads(pickle.dumps(ember.float16)) is ember.float16
@@ -97,7 +97,7 @@ def test_default_dtype_changes_creation_and_promotion():
         assert (ember.tensor([1.0], dtype=ember.float32) * 2.5).dtype is ember.float32
         assert repr(ember.tensor([1.5])) == "tensor([1.5000])"
         f32 = ember.tensor([1.5], dtype=ember.float32)
-        assert repr(f32) == "tensor([1.5000], dtype=ember.float32)"
+        assert repr(f32) == "tensor([1.5000], dtype=torch.float32)"
     finally:
         ember.set_default_dtype(ember.float32)
     assert (ember.tensor([1, 2]) / 2).dtype is ember.float32

@@ -50,7 +50,7 @@ def test_named_tuple_fields_and_unpacking():
     assert values is r.values and indices is r.indices and r[0] is values
     assert indices.dtype == ember.int64 and values.dtype == ember.float32
     assert r.indices.tolist() == [1, 0]  # ties: the first occurrence
-    assert repr(r).startswith("ember.return_types.max(\nvalues=tensor(")
+    assert repr(r).startswith("torch.return_types.max(\nvalues=tensor(")
     mm = x.aminmax()
     assert mm.min.item() == 0.0 and mm.max.item() == 4.0 and mm._fields == ("min", "max")
     for name, res in [

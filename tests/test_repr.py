@@ -172,8 +172,8 @@ def test_subclass_prefix():
 
 
 def test_size_and_device_repr():
-    assert repr(ember.zeros(2, 3).shape) == "ember.Size([2, 3])"
-    assert str(ember.Size([])) == "ember.Size([])"
+    assert repr(ember.zeros(2, 3).shape) == "torch.Size([2, 3])"
+    assert str(ember.Size([])) == "torch.Size([])"
     assert repr(ember.device("cpu")) == repr(torch.device("cpu"))
     assert repr(ember.device("cuda", 1)) == repr(torch.device("cuda", 1))
     assert str(ember.device("cuda:1")) == str(torch.device("cuda:1"))

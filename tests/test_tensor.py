@@ -542,7 +542,7 @@ def test_bfloat16(fn):
 
 @pytest.mark.skipif(ember.bfloat16.np is not None, reason="ml_dtypes is installed")
 def test_bfloat16_without_ml_dtypes_is_a_clear_error():
-    assert repr(ember.bfloat16) == "ember.bfloat16" and ember.bfloat16.is_floating_point
+    assert repr(ember.bfloat16) == "torch.bfloat16" and ember.bfloat16.is_floating_point
     assert ember.promote_types(ember.bfloat16, ember.float16) is ember.float32
     for f in (lambda: ember.zeros(2, dtype=ember.bfloat16), lambda: ember.tensor([1.0]).bfloat16()):
         with pytest.raises(TypeError, match="ml_dtypes"):

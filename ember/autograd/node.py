@@ -149,7 +149,7 @@ class Node:
         self, arr: Any, vc: list, ver: int, output: bool, t: Any = None, nr: int = 0
     ) -> Exception:
         """torch's message, plus which op saved the tensor and which op modified it, and where."""
-        tname = f"[ember.{_dtype_name(arr)} {list(arr.shape)}]"
+        tname = f"[torch.{_dtype_name(arr)} {list(arr.shape)}]"
         if output:
             who = f", which is output {nr} of {_short(self.name())},"
         elif t is not None and t.grad_fn is not None:

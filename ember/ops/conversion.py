@@ -157,9 +157,9 @@ _TYPE_NAMES = {f"{short}Tensor": name for name, short in _TNAMES.items()}
 
 @tensor_method
 def type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
-    """With no argument, the type name ('ember.FloatTensor'); else a cast (dtype, name or class)."""
+    """With no argument, the type name ('torch.FloatTensor', as torch); else a cast (dtype, name or class)."""
     if dtype is None:
-        return "ember." + ("cuda." if self.is_cuda else "") + _TNAMES[self.dtype.name] + "Tensor"
+        return "torch." + ("cuda." if self.is_cuda else "") + _TNAMES[self.dtype.name] + "Tensor"
     if isinstance(dtype, str):
         parts = dtype.split(".")
         if parts[0] not in ("torch", "ember") or parts[-1] not in _TYPE_NAMES:

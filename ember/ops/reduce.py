@@ -60,7 +60,7 @@ def _structseq(name: str, fields: tuple[str, ...] = ("values", "indices")) -> ty
 
     def __repr__(self: Any) -> str:
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
-        return f"ember.return_types.{name}(\n{body})"
+        return f"torch.return_types.{name}(\n{body})"
 
     cls.__repr__ = __repr__
     return cls

@@ -72,7 +72,7 @@ def _f(x: Any) -> float:
 
 
 def _typename(obj: Any) -> str:
-    """torch.typename: 'ember.FloatTensor' for tensors, else [module.]qualname."""
+    """torch.typename: 'torch.FloatTensor' for tensors, else [module.]qualname."""
     if isinstance(obj, Tensor):
         return obj.type()
     cls = type(obj)

@@ -271,7 +271,7 @@ def test_bce_target_dtype_error_names_both() -> None:
         e.value
     )
     with pytest.raises(
-        ValueError, match=r"Using a target size \(ember.Size\(\[3, 1\]\)\) that is different"
+        ValueError, match=r"Using a target size \(torch.Size\(\[3, 1\]\)\) that is different"
     ):
         EF.binary_cross_entropy(ember.rand(3), ember.rand(3, 1))
     with pytest.raises(ValueError, match="must be the same as input size"):
@@ -287,7 +287,7 @@ def test_broadcasting_elementwise_losses_warn_like_torch() -> None:
     for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"):
         with pytest.warns(
             UserWarning,
-            match=r"Using a target size \(ember.Size\(\[8\]\)\) that is different to the input size \(ember.Size\(\[8, 1\]\)\)",
+            match=r"Using a target size \(torch.Size\(\[8\]\)\) that is different to the input size \(torch.Size\(\[8, 1\]\)\)",
         ):
             out = getattr(EF, name)(et(a, True), et(b, True))
         with pytest.warns(UserWarning, match="Using a target size"):

@@ -78,7 +78,7 @@ def test_traversal_and_state_dict_keys_match_torch() -> None:
     ]
     assert len(list(e.parameters())) == len(list(t.parameters()))
     assert len(list(e.modules())) == len(list(t.modules()))
-    assert repr(e) == repr(t).replace("torch.", "ember.")
+    assert repr(e) == repr(t)
     assert isinstance(e.state_dict(), OrderedDict)
     assert e.state_dict()._metadata[""] == {"version": 1}
 
@@ -113,7 +113,7 @@ def test_load_state_dict_errors_match_torch() -> None:
         e.load_state_dict(bad)
     with pytest.raises(RuntimeError) as te:
         t.load_state_dict({k: torch.tensor(v) for k, v in bad.items()})
-    assert str(ee.value) == str(te.value).replace("torch.Size", "ember.Size")
+    assert str(ee.value) == str(te.value)
     assert "size mismatch for 0.weight" in str(ee.value)
     extra = {"0.weight": np.zeros((3, 2), np.float32), "1.foo": np.zeros(1, np.float32)}
     with pytest.raises(RuntimeError) as ee:
@@ -185,7 +185,7 @@ def test_parameter_semantics() -> None:
     r = pickle.loads(pickle.dumps(p))
     assert isinstance(r, enn.Parameter) and r.requires_grad
     m = enn.Module()
-    with pytest.raises(TypeError, match=r"cannot assign 'ember.FloatTensor' as parameter 'w'"):
+    with pytest.raises(TypeError, match=r"cannot assign 'torch.FloatTensor' as parameter 'w'"):
         m.w = enn.Parameter(ember.zeros(1))
         m.w = ember.zeros(1)
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'z'"):
@@ -309,7 +309,7 @@ def test_register_module_and_parameter_errors() -> None:
     with pytest.raises(KeyError, match='contain ".", got: x.y'):
         m.add_module("x.y", enn.ReLU())
     with pytest.raises(
-        TypeError, match="cannot assign 'ember.FloatTensor' object to parameter 'q'"
+        TypeError, match="cannot assign 'torch.FloatTensor' object to parameter 'q'"
     ):
         m.register_parameter("q", ember.zeros(1))
     with pytest.raises(AttributeError, match="cannot assign module before Module.__init__"):

@@ -269,7 +269,7 @@ def test_param_groups_and_defaults():
          "optimizer can only optimize Tensors, but one of the params is int"),
         (lambda a: optim.SGD(a), TypeError,
          "params argument given to the optimizer should be an iterable of Tensors or dicts, but "
-         "got ember.FloatTensor"),
+         "got torch.FloatTensor"),
         (lambda a: optim.SGD([]), ValueError, "optimizer got an empty parameter list"),
         (lambda a: optim.SGD([{"params": [a]}, {"params": [a]}]), ValueError,
          "some parameters appear in more than one parameter group"),
