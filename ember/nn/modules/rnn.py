@@ -134,9 +134,14 @@ class RNNBase(Module):
         g = lambda n: getattr(self, n + sfx, None)
         return g("weight_ih"), g("weight_hh"), g("bias_ih"), g("bias_hh"), g("weight_hr")
 
-    def _run(self, x: Tensor, hx: Any) -> tuple[Tensor, Any]:
-        """x: (L, N, H_in); hx: (layers*dirs, N, H) [and c for LSTM]. Returns output, h_n[, c_n]."""
-        from ember.ops import cat, stack
+    def _run(self, x: Tensor, hx: Any, lengths: Any = None) -> tuple[Tensor, Any]:
+        """x: (L, N, H_in); hx: (layers*dirs, N, H) [and c for LSTM]. Returns output, h_n[, c_n].
+
+        With `lengths` (packed input), sequence n only updates its state for t < lengths[n], so
+        its final state and the reverse direction's start are its own ends, as torch's.
+        """
+        from ember.ops import cat, stack, where
+        from ember.ops._core import _make
 
         lstm = self.mode == "LSTM"
         dirs = 2 if self.bidirectional else 1
@@ -159,10 +164,18 @@ class RNNBase(Module):
                     gh = h @ w_hh.t()
                     if b_hh is not None:
                         gh = gh + b_hh
-                    h, c = self._cell(xp[t], gh, h, c)
+                    h2, c2 = self._cell(xp[t], gh, h, c)
                     if w_hr is not None:
-                        h = h @ w_hr.t()
-                    outs[t] = h
+                        h2 = h2 @ w_hr.t()
+                    if lengths is not None:
+                        live = _make((lengths > t)[:, None])
+                        h2 = where(live, h2, h)
+                        if c2 is not None:
+                            c2 = where(live, c2, c)
+                        outs[t] = h2 * live
+                    else:
+                        outs[t] = h2
+                    h, c = h2, c2
                 outs_dir.append(stack(outs, 0) if L else layer_in[:, :, :0])
                 h_out.append(h)
                 if lstm:
@@ -216,7 +229,18 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected hidden size {shape_h}, got {list(hs[0].shape)}")
         return input, hx, batched
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        from ember.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+        if isinstance(input, PackedSequence):
+            padded, lengths = pad_packed_sequence(input)  # (L, N, *) in the original batch order
+            bf, self.batch_first = self.batch_first, False
+            try:
+                x, hx, _ = self._prepare(padded, hx)
+            finally:
+                self.batch_first = bf
+            out, h = self._run(x, hx, lengths._data)
+            return pack_padded_sequence(out, lengths, enforce_sorted=False), h
         x, hx, batched = self._prepare(input, hx)
         out, h = self._run(x, hx)
         if not batched:
