@@ -20,7 +20,7 @@ def _parse(equation: str, shapes: list[tuple]) -> tuple[list[str], str]:
     ins = lhs.split(",")
     if len(ins) != len(shapes):
         raise RuntimeError(
-            f"einsum(): more operands were provided than specified in the equation"
+            "einsum(): more operands were provided than specified in the equation"
             if len(shapes) > len(ins)
             else "einsum(): fewer operands were provided than specified in the equation"
         )
@@ -81,7 +81,11 @@ class EinsumBackward(Node):
             if keep != target:  # letters only in this operand: the gradient is constant along them
                 shape = ops[i].shape
                 sub = tuple(1 if c not in keep else shape[target.index(c)] for c in target)
-                gi = F.broadcast_to(F.reshape(gi, sub), shape) if keep else F.broadcast_to(F.reshape(gi, sub), shape)
+                gi = (
+                    F.broadcast_to(F.reshape(gi, sub), shape)
+                    if keep
+                    else F.broadcast_to(F.reshape(gi, sub), shape)
+                )
             grads.append(gi)
         return tuple(grads)
 
@@ -98,7 +102,9 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     arrays = [t._data if t._data.dtype == d.np else t._data.astype(d.np) for t in ts]
     xp = ts[0].xp
     spec = ",".join(ins) + "->" + out
-    r = wrap(xp.einsum(spec, *arrays, optimize=len(arrays) > 2) if xp is np else xp.einsum(spec, *arrays))
+    r = wrap(
+        xp.einsum(spec, *arrays, optimize=len(arrays) > 2) if xp is np else xp.einsum(spec, *arrays)
+    )
     if gm.enabled and any(t._rg for t in ts):
         saved = tuple(t if t._data is a else _make(a) for t, a in zip(ts, arrays))
         record(EinsumBackward, r, tuple(ts), saved=saved, args=(ins, out))
@@ -137,7 +143,15 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return wrap(out.astype(np.float32 if w.dtype == np.float32 else np.float64))
 
 
-def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False, side: str | None = None, sorter: Tensor | None = None) -> Tensor:
+def searchsorted(
+    sorted_sequence: Tensor,
+    input: Any,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Tensor | None = None,
+) -> Tensor:
     """Indices where `input` would be inserted to keep each row of `sorted_sequence` sorted."""
     if side is not None:
         right = side == "right"
@@ -151,30 +165,38 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     else:
         flat_s = seq.reshape(-1, seq.shape[-1])
         flat_v = vals.reshape(-1, vals.shape[-1])
-        res = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(flat_s, flat_v)]).reshape(vals.shape)
+        res = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(flat_s, flat_v)]).reshape(
+            vals.shape
+        )
     return _make(np.asarray(res, np.int32 if out_int32 else np.int64))
 
 
-def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+def bucketize(
+    input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False
+) -> Tensor:
     """Bucket index of each value given sorted 1-D `boundaries`."""
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 @tensor_method
-def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+def isclose(
+    input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
     """|input - other| <= atol + rtol * |other| elementwise."""
     o = to_tensor(other, input)
     return wrap(input.xp.isclose(input._data, o._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @tensor_method
-def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+def allclose(
+    input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
     """True if every element is close (see isclose)."""
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 @tensor_method
-def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Histogram with equal-width bins over [min, max] (the data range when both are 0)."""
     a = input._data
     lo, hi = (float(a.min()), float(a.max())) if min == 0 and max == 0 else (min, max)
@@ -184,7 +206,9 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     return _make(h.astype(a.dtype))
 
 
-def _multinomial_method(self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+def _multinomial_method(
+    self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
+) -> Tensor:
     from ember.ops.creation import multinomial
 
     return multinomial(self, num_samples, replacement, generator=generator)
@@ -192,3 +216,101 @@ def _multinomial_method(self: Tensor, num_samples: int, replacement: bool = Fals
 
 Tensor.multinomial = _multinomial_method  # type: ignore[attr-defined]
 Tensor.searchsorted = searchsorted  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- composites
+@tensor_method
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """p-norm of input - other (all elements)."""
+    d = input - other
+    return d.norm(p) if p != 0 else (d != 0).sum().to(input.dtype)
+
+
+def cdist(
+    x1: Tensor,
+    x2: Tensor,
+    p: float = 2.0,
+    compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
+) -> Tensor:
+    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == 2:
+        return (diff * diff).sum(-1).sqrt()
+    if p == 1:
+        return diff.abs().sum(-1)
+    if p == float("inf"):
+        return diff.abs().amax(-1)
+    if p == 0:
+        return (diff != 0).sum(-1).to(x1.dtype)
+    return (diff.abs() ** p).sum(-1) ** (1.0 / p)
+
+
+@tensor_method
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """Kronecker product."""
+    a, b = input, other
+    nd = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (nd - a.ndim) + tuple(a.shape))
+    b = b.reshape((1,) * (nd - b.ndim) + tuple(b.shape))
+    ai = a.reshape(sum(((s, 1) for s in a.shape), ()))
+    bi = b.reshape(sum(((1, s) for s in b.shape), ()))
+    return (ai * bi).reshape(tuple(x * y for x, y in zip(a.shape, b.shape, strict=True)))
+
+
+@tensor_method
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along `dim` (the first dim of size 3 when None)."""
+    if dim is None:
+        dim = next(i for i, s in enumerate(input.shape) if s == 3)
+    a0, a1, a2 = input.unbind(dim)
+    b0, b1, b2 = other.unbind(dim)
+    from ember.ops import stack
+
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
+    """Sum over the given dims of a and b (torch.tensordot), through einsum."""
+    if isinstance(dims, int):
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(da, db, strict=True):
+        sb[j % b.ndim] = sa[i % a.ndim]
+    summed = {sa[i % a.ndim] for i in da}
+    out_s = [c for c in sa if c not in summed] + [c for c in sb if c not in summed]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out_s)}", a, b)
+
+
+def isin(
+    elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False
+) -> Tensor:
+    """Whether each element is in test_elements."""
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return wrap(np.isin(e, t, invert=invert))
+
+
+def _fill_diagonal_(self: Tensor, fill_value: float, wrap: bool = False) -> Tensor:
+    """Fill the main diagonal in place (all dims equal, or 2-D)."""
+    from ember.ops._core import check_inplace
+
+    check_inplace(self, "fill_diagonal_")
+    a = self._data
+    if a.ndim == 2:
+        np.fill_diagonal(a, fill_value, wrap=wrap)
+    else:
+        idx = np.arange(min(a.shape))
+        a[(idx,) * a.ndim] = fill_value
+    self._vc[0] += 1
+    return self
+
+
+Tensor.fill_diagonal_ = _fill_diagonal_  # type: ignore[attr-defined]
+
+__all__ += ["dist", "cdist", "kron", "cross", "tensordot", "isin"]
