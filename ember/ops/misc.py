@@ -24,7 +24,7 @@ def _parse(equation: str, shapes: list[tuple]) -> tuple[list[str], str]:
             if len(shapes) > len(ins)
             else "einsum(): fewer operands were provided than specified in the equation"
         )
-    used = set(c for c in eq if c.isalpha())
+    used = {c for c in eq if c.isalpha()}
     free = [c for c in string.ascii_letters if c not in used]
     ell_n = max((len(s) - (len(t) - 3) for t, s in zip(ins, shapes) if "..." in t), default=0)
     ell = "".join(free[:ell_n])
