@@ -81,11 +81,7 @@ class EinsumBackward(Node):
             if keep != target:  # letters only in this operand: the gradient is constant along them
                 shape = ops[i].shape
                 sub = tuple(1 if c not in keep else shape[target.index(c)] for c in target)
-                gi = (
-                    F.broadcast_to(F.reshape(gi, sub), shape)
-                    if keep
-                    else F.broadcast_to(F.reshape(gi, sub), shape)
-                )
+                gi = F.broadcast_to(F.reshape(gi, sub), shape)
             grads.append(gi)
         return tuple(grads)
 
