@@ -500,9 +500,13 @@ arcsin, arccos, arctan = asin, acos, atan
 
 
 def _sigmoid_fwd(a: Any) -> Any:
-    # stable for large |a|: exp of a non-positive number only
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    # 1 / (1 + exp(-a)) in IEEE arithmetic is already safe: exp overflows to inf for a << 0 and
+    # the result is 0; computed in place in one buffer (this op is on small models' hot path)
+    t = np.negative(a)
+    np.exp(t, out=t)
+    t += 1
+    np.reciprocal(t, out=t)
+    return t
 
 
 sigmoid = _unary("sigmoid", "SigmoidBackward0", _sigmoid_fwd, lambda F, g, y: g * y * (1 - y), "y")
