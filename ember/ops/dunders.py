@@ -73,9 +73,23 @@ def _invert(self: Tensor) -> Tensor:
     return ew.bitwise_not(self)
 
 
+def _comparable(other: Any) -> bool:
+    """torch compares tensors with tensors and numbers only (lists, None...: NotImplemented)."""
+    import numpy as np
+
+    return isinstance(other, Tensor | int | float | bool | np.number | np.bool_ | np.ndarray)
+
+
+def _cmp(fn: Any) -> Any:
+    def f(self: Tensor, other: Any) -> Any:
+        return fn(self, other) if _comparable(other) else NotImplemented
+
+    return f
+
+
 def _eq(self: Tensor, other: Any) -> Any:
-    if other is None:
-        return False
+    if not _comparable(other):
+        return NotImplemented
     try:
         return ew.eq(self, other)
     except TypeError:
@@ -83,8 +97,8 @@ def _eq(self: Tensor, other: Any) -> Any:
 
 
 def _ne(self: Tensor, other: Any) -> Any:
-    if other is None:
-        return True
+    if not _comparable(other):
+        return NotImplemented
     try:
         return ew.ne(self, other)
     except TypeError:
@@ -109,8 +123,8 @@ for _name, _fn in {
     "__floordiv__": ew.floor_divide, "__rfloordiv__": _rfloordiv, "__mod__": ew.remainder,
     "__rmod__": _rmod, "__pow__": ew.pow, "__rpow__": _rpow, "__matmul__": linalg.matmul,
     "__rmatmul__": _rmatmul, "__neg__": ew.neg, "__pos__": ew.positive, "__abs__": ew.abs,
-    "__invert__": _invert, "__eq__": _eq, "__ne__": _ne, "__lt__": ew.lt, "__le__": ew.le,
-    "__gt__": ew.gt, "__ge__": ew.ge,
+    "__invert__": _invert, "__eq__": _eq, "__ne__": _ne, "__lt__": _cmp(ew.lt), "__le__": _cmp(ew.le),
+    "__gt__": _cmp(ew.gt), "__ge__": _cmp(ew.ge),
     "__and__": _logic_or_bit(ew.logical_and, ew.bitwise_and),
     "__or__": _logic_or_bit(ew.logical_or, ew.bitwise_or),
     "__xor__": _logic_or_bit(ew.logical_xor, ew.bitwise_xor),

@@ -18,6 +18,7 @@ from ember.ops._core import (
     Tensor,
     _make,
     as_array_operands,
+    broadcast_error,
     check_inplace,
     commit_inplace,
     float_array,
@@ -45,6 +46,14 @@ __all__ = [
 ]  # fmt: skip
 
 _np = np
+
+
+def _bcast(fn: Any, xa: Any, ya: Any) -> Any:
+    """fn(xa, ya), with NumPy's broadcasting ValueError turned into torch's RuntimeError."""
+    try:
+        return fn(xa, ya)
+    except ValueError:
+        raise broadcast_error(np.shape(xa), np.shape(ya)) from None
 
 
 def _grad(*ts: Any) -> bool:
@@ -114,7 +123,10 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     if out is not None:
         return _out(out, add(input, other, alpha=alpha))
     xa, ya = as_array_operands(input, other)
-    r = wrap(xa + ya if alpha == 1 else xa + ya * alpha)
+    try:
+        r = wrap(xa + ya if alpha == 1 else xa + ya * alpha)
+    except ValueError:
+        raise broadcast_error(np.shape(xa), np.shape(ya)) from None
     if _grad(input, other):
         record(AddBackward0, r, (_t(input), _t(other)), args=alpha)
     return r
@@ -125,13 +137,12 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """input - alpha * other."""
     if out is not None:
         return _out(out, sub(input, other, alpha=alpha))
+    _check_bool_sub(input, other)
     xa, ya = as_array_operands(input, other)
-    if xa.dtype == np.bool_ and ya.dtype == np.bool_ if hasattr(ya, "dtype") else False:
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
-            "or `logical_xor()` operator instead."
-        )
-    r = wrap(xa - ya if alpha == 1 else xa - ya * alpha)
+    try:
+        r = wrap(xa - ya if alpha == 1 else xa - ya * alpha)
+    except ValueError:
+        raise broadcast_error(np.shape(xa), np.shape(ya)) from None
     if _grad(input, other):
         record(SubBackward0, r, (_t(input), _t(other)), args=alpha)
     return r
@@ -141,6 +152,7 @@ subtract = sub
 
 
 def _rsub(input: Tensor, other: Any) -> Tensor:
+    _check_bool_sub(other, input)
     xa, ya = as_array_operands(other, input)
     r = wrap(xa - ya)
     if _grad(input):
@@ -154,7 +166,10 @@ def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
     if out is not None:
         return _out(out, mul(input, other))
     xa, ya = as_array_operands(input, other)
-    r = wrap(xa * ya)
+    try:
+        r = wrap(xa * ya)
+    except ValueError:
+        raise broadcast_error(np.shape(xa), np.shape(ya)) from None
     if _grad(input, other):
         ti, to = _t(input), _t(other)
         # save only what the needed gradients use: d/dinput needs other, d/dother needs input
@@ -190,7 +205,10 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
             f"'{rounding_mode}'"
         )
     xa, ya = as_array_operands(input, other, true_div=True)
-    r = wrap(xa / ya)
+    try:
+        r = wrap(xa / ya)
+    except ValueError:
+        raise broadcast_error(np.shape(xa), np.shape(ya)) from None
     if _grad(input, other):
         ti, to = _t(input), _t(other)
         bsave = other if to is not None else ya
@@ -204,6 +222,25 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
 
 
 divide = true_divide = div
+
+
+def _is_bool(x: Any) -> bool:
+    return x._data.dtype == np.bool_ if isinstance(x, Tensor) else isinstance(x, bool | np.bool_)
+
+
+def _check_bool_sub(input: Any, other: Any) -> None:
+    """torch refuses `-` with bool operands (it almost always means a mask inversion)."""
+    bi, bo = _is_bool(input), _is_bool(other)
+    if bi and bo:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if bi or bo:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 def _rdiv(input: Tensor, other: Any) -> Tensor:
@@ -226,7 +263,9 @@ class ZeroGradBackward(Node):
 def floor_divide(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Division rounded towards minus infinity (Python's //)."""
     xa, ya = as_array_operands(input, other)
-    r = wrap(np.floor_divide(xa, ya))
+    if xa.dtype == np.bool_ and np.asarray(ya).dtype == np.bool_:
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
+    r = wrap(_bcast(np.floor_divide, xa, ya))
     if _grad(input, other):
         record(ZeroGradBackward, r, (_t(input), _t(other)), args="DivBackward1")
     return _out(out, r) if out is not None else r
@@ -245,7 +284,9 @@ class RemainderBackward0(Node):
 def remainder(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Python-style modulus: the result has the sign of the divisor."""
     xa, ya = as_array_operands(input, other)
-    r = wrap(np.remainder(xa, ya))
+    if xa.dtype == np.bool_ and np.asarray(ya).dtype == np.bool_:
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
+    r = wrap(_bcast(np.remainder, xa, ya))
     if _grad(input, other):
         record(
             RemainderBackward0,
@@ -269,7 +310,7 @@ class FmodBackward0(Node):
 def fmod(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """C-style modulus: the result has the sign of the dividend."""
     xa, ya = as_array_operands(input, other)
-    r = wrap(np.fmod(xa, ya))
+    r = wrap(_bcast(np.fmod, xa, ya))
     if _grad(input, other):
         record(
             FmodBackward0,
@@ -354,6 +395,8 @@ def pow(input: Any, exponent: Any, *, out: Any = None) -> Tensor:
     if not isinstance(input, Tensor):
         return _rpow(exponent, input)
     if not isinstance(exponent, Tensor):
+        if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         xa, e = as_array_operands(input, exponent)
         if xa.dtype.kind in "iu" and isinstance(e, int) and e < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -362,7 +405,7 @@ def pow(input: Any, exponent: Any, *, out: Any = None) -> Tensor:
             record(PowBackward0, r, (input,), saved=(input,), args=e)
         return r
     xa, ya = as_array_operands(input, exponent)
-    r = wrap(np.power(xa, ya))
+    r = wrap(_bcast(np.power, xa, ya))
     if _grad(input, exponent):
         xs = input if xa is input._data else _make(xa)
         ys = exponent if ya is exponent._data else _make(ya)
@@ -739,7 +782,7 @@ class MinimumBackward0(Node):
 def _binary_tensor_op(fwd: Any, node: type[Node], input: Any, other: Any) -> Tensor:
     other = to_tensor(other, input)
     xa, ya = as_array_operands(input, other)
-    r = wrap(fwd(xa, ya))
+    r = wrap(_bcast(fwd, xa, ya))
     if _grad(input, other):
         xs = input if xa is input._data else _make(xa)
         ys = other if ya is other._data else _make(ya)
@@ -786,7 +829,7 @@ def atan2(input: Tensor, other: Any) -> Tensor:
     """atan(input / other) in the right quadrant."""
     other = to_tensor(other, input)
     xa, ya = as_array_operands(input, other, true_div=True)
-    r = wrap(np.arctan2(xa, ya))
+    r = wrap(_bcast(np.arctan2, xa, ya))
     if _grad(input, other):
         record(
             Atan2Backward0,
@@ -816,7 +859,7 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     """sqrt(input**2 + other**2)."""
     other = to_tensor(other, input)
     xa, ya = as_array_operands(input, other)
-    r = wrap(np.hypot(xa, ya))
+    r = wrap(_bcast(np.hypot, xa, ya))
     if _grad(input, other):
         record(HypotBackward0, r, (input, other), saved=(input, other, r))
     return r
@@ -985,7 +1028,7 @@ def _cmp(name: str, ufunc: Any) -> Any:
         ):
             other = to_tensor(other, input)
         xa, ya = as_array_operands(input, other)
-        r = wrap(ufunc(xa, ya))
+        r = wrap(_bcast(ufunc, xa, ya))
         return _out(out, r) if out is not None else r
 
     op.__name__ = op.__qualname__ = name
@@ -1028,7 +1071,7 @@ def _logic(name: str, ufunc: Any, nargs: int = 2) -> Any:
 
         def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
             other = to_tensor(other, input)
-            r = wrap(ufunc(input._data, other._data))
+            r = wrap(_bcast(ufunc, input._data, other._data))
             return _out(out, r) if out is not None else r
     else:
 
@@ -1065,7 +1108,7 @@ def _bitwise(name: str, ufunc: Any, nargs: int = 2) -> Any:
         def op(input: Any, other: Any) -> Tensor:
             xa, ya = as_array_operands(input, other)
             check(xa)
-            return wrap(ufunc(xa, ya))
+            return wrap(_bcast(ufunc, xa, ya))
     else:
 
         def op(input: Any) -> Tensor:  # type: ignore[misc]
