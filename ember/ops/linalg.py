@@ -128,10 +128,10 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Any = None) -> Tensor:
     """Batched product of 3-D tensors with equal batch sizes."""
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch{1 if input.ndim != 3 else 2} must be a 3D tensor")
-    if input.shape[0] != mat2.shape[0]:
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
-            "batch1 and batch2 must have same number of batches, got "
-            f"{input.shape[0]} and {mat2.shape[0]}"
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
     return matmul(input, mat2, out=out)
 

@@ -89,7 +89,7 @@ def _check_index(input: Tensor, n: int) -> Any:
         if lo < 0 or hi >= n:
             bad = hi if hi >= n else lo
             raise IndexError(
-                f"index {bad} is out of range for an embedding with {n} rows (num_embeddings={n})"
+                f"index out of range in self (index {bad}, embedding with {n} rows)"
             )
     return a
 

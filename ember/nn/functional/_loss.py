@@ -115,7 +115,13 @@ HuberLossBackward0 = _pair_node(
 def _pair_loss(node: type[Node], fwd: Any, input: Tensor, target: Tensor, reduction: str,
                params: tuple = ()) -> Tensor:  # fmt: skip
     x, t = as_array_operands(input, target)
-    loss = fwd(x - t, *params)
+    try:
+        diff = x - t
+    except ValueError:
+        from ember.ops._core import broadcast_error
+
+        raise broadcast_error(x.shape, t.shape) from None
+    loss = fwd(diff, *params)
     if reduction == "mean":
         r = np.asarray(loss.mean(), loss.dtype) if loss.size else np.asarray(np.nan, loss.dtype)
     elif reduction == "sum":
@@ -336,9 +342,9 @@ def _check_index_target(name: str, input: Tensor, target: Tensor) -> None:
     )
 
 
-def _nll_target_shape_error(input: Tensor, target: Tensor) -> RuntimeError:
+def _nll_target_shape_error(input: Tensor, target: Tensor) -> Exception:
     if input.ndim == 2 and target.ndim == 1:
-        return RuntimeError(
+        return ValueError(  # torch raises ValueError for this one
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0]})."
         )

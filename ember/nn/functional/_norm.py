@@ -111,7 +111,7 @@ def batch_norm(
         count = input.numel() // c
         if count <= 1:
             raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
+                f"Expected more than 1 value per channel when training, got input size {input.shape}"
             )
         y, mu, var = normalize_axes(input, axes, eps)
         if running_mean is not None and running_var is not None:
