@@ -7,7 +7,12 @@ import glob
 import os
 from typing import Any
 
-__all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads"]
+__all__ = [
+    "set_num_threads",
+    "get_num_threads",
+    "set_num_interop_threads",
+    "get_num_interop_threads",
+]
 
 _lib: Any = None
 _names: tuple[str, str] | None = None
@@ -21,7 +26,9 @@ def _blas() -> tuple[Any, tuple[str, str]] | tuple[None, None]:
         return _lib, _names  # type: ignore[return-value]
     import numpy as np
 
-    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
+    libs = glob.glob(
+        os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
+    )
     candidates = [
         ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
         ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),

@@ -162,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
     p.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
-    p.add_argument("--lr", type=float, default=2e-3, help="peak Adam learning rate, cosine-decayed to 0 (default 2e-3)")
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=2e-3,
+        help="peak Adam learning rate, cosine-decayed to 0 (default 2e-3)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--out", default="runs/demo", help="output directory (default runs/demo)")
@@ -196,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
     loader_len = (len(ytr) + args.batch_size - 1) // args.batch_size
     # cosine decay of the learning rate over all steps: the last epoch fine-tunes (+~1% accuracy)
-    scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * loader_len)
+    scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=args.epochs * loader_len
+    )
     loader = DataLoader(
         TensorDataset(xtr, ytr),
         batch_size=args.batch_size,

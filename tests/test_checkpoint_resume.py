@@ -18,7 +18,9 @@ def _model(lib):
 
 def _batches(n=8):
     rng = np.random.default_rng(0)
-    return [(rng.standard_normal((5, 6)).astype(np.float32), rng.integers(0, 3, 5)) for _ in range(n)]
+    return [
+        (rng.standard_normal((5, 6)).astype(np.float32), rng.integers(0, 3, 5)) for _ in range(n)
+    ]
 
 
 def _train(lib, model, opt, batches):
@@ -37,7 +39,9 @@ def test_resume_continues_bit_for_bit(tmp_path):
     model = _model(ember)
     opt = ember.optim.Adam(model.parameters(), lr=1e-2)
     _train(ember, model, opt, data[:4])
-    ember.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 4}, tmp_path / "c.pt")
+    ember.save(
+        {"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 4}, tmp_path / "c.pt"
+    )
     uninterrupted = _train(ember, model, opt, data[4:])
 
     ckpt = ember.load(tmp_path / "c.pt")
@@ -69,7 +73,9 @@ def test_model_and_optimizer_checkpoint_both_ways(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=n)
     for k, st in eo.state_dict()["state"].items():
         for name, v in st.items():
-            np.testing.assert_array_equal(np.asarray(v.numpy()), to.state_dict()["state"][k][name].numpy())
+            np.testing.assert_array_equal(
+                np.asarray(v.numpy()), to.state_dict()["state"][k][name].numpy()
+            )
 
     torch.save({"model": tm.state_dict(), "optim": to.state_dict(), "epoch": 3}, tmp_path / "t.pt")
     back = ember.load(tmp_path / "t.pt")
@@ -80,4 +86,6 @@ def test_model_and_optimizer_checkpoint_both_ways(tmp_path):
     assert back["epoch"] == 3
     # both continue identically from the round-tripped state
     more = _batches(5)[3:]
-    np.testing.assert_allclose(_train(ember, em2, eo2, more), _train(torch, tm, to, more), rtol=1e-6)
+    np.testing.assert_allclose(
+        _train(ember, em2, eo2, more), _train(torch, tm, to, more), rtol=1e-6
+    )

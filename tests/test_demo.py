@@ -16,7 +16,10 @@ FASHION = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
 @pytest.mark.skipif(not os.path.exists(FASHION), reason="needs Debian's dataset-fashion-mnist")
 def test_demo_runs_and_checkpoint_loads_in_torch(tmp_path, capsys):
-    assert demo.main(["--epochs", "1", "--limit", "600", "--batch-size", "64", "--out", str(tmp_path)]) == 0
+    assert (
+        demo.main(["--epochs", "1", "--limit", "600", "--batch-size", "64", "--out", str(tmp_path)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "SUMMARY: Fashion-MNIST seed CNN" in out and "test accuracy" in out
     ckpt = tmp_path / "seed_cnn.pt"

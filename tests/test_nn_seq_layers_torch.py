@@ -162,7 +162,10 @@ def test_recurrent_layers_match_torch():
         ce.load_state_dict({k: ember.tensor(v.numpy()) for k, v in ct.state_dict().items()})
         x = f(3, 4)
         np.testing.assert_allclose(
-            ce(ember.tensor(x)).detach().numpy(), ct(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+            ce(ember.tensor(x)).detach().numpy(),
+            ct(torch.tensor(x)).detach().numpy(),
+            rtol=1e-5,
+            atol=1e-6,
         )
         assert repr(ce) == repr(ct)
     ce, ct = en.LSTMCell(4, 5), tn.LSTMCell(4, 5)

@@ -26,9 +26,7 @@ def make_net(nn):
             super().__init__()
             self.fc = nn.Linear(4, 4)
             self.register_buffer("running", _lib(nn).zeros(4))
-            self.register_buffer(
-                "scratch", _lib(nn).ones(2), persistent=False
-            )
+            self.register_buffer("scratch", _lib(nn).ones(2), persistent=False)
             self.act = nn.ReLU()
 
         def forward(self, x):
@@ -45,9 +43,7 @@ def make_net(nn):
             self.seq = nn.Sequential(
                 OrderedDict([("first", nn.Tanh()), ("second", nn.Linear(4, 4))])
             )
-            self.plist = nn.ParameterList(
-                [nn.Parameter(_lib(nn).zeros(2))]
-            )
+            self.plist = nn.ParameterList([nn.Parameter(_lib(nn).zeros(2))])
 
         def forward(self, x):
             h = self.embed(x)

@@ -88,9 +88,7 @@ def _check_index(input: Tensor, n: int) -> Any:
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi >= n:
             bad = hi if hi >= n else lo
-            raise IndexError(
-                f"index out of range in self (index {bad}, embedding with {n} rows)"
-            )
+            raise IndexError(f"index out of range in self (index {bad}, embedding with {n} rows)")
     return a
 
 

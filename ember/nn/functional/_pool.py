@@ -175,11 +175,15 @@ def _max_pool_2x2(input: Tensor, need_pos: bool = False) -> tuple[Tensor, Any]:
     the windows and no argmax; which corner won is worked out only when needed (backward,
     return_indices), keeping the first max as torch's kernel does."""
     a = input._data
-    n, c, h, w = a.shape
+    _n, _c, h, w = a.shape
     oh, ow = h // 2, w // 2
     xp = xp_of(a)
-    top = xp.maximum(a[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2])
-    bot = xp.maximum(a[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2])
+    top = xp.maximum(
+        a[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 0 : 2 * oh : 2, 1 : 2 * ow : 2]
+    )
+    bot = xp.maximum(
+        a[:, :, 1 : 2 * oh : 2, 0 : 2 * ow : 2], a[:, :, 1 : 2 * oh : 2, 1 : 2 * ow : 2]
+    )
     out = xp.maximum(top, bot)
     r = wrap(out)
     if gm.enabled and input._rg:
