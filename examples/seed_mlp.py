@@ -27,7 +27,7 @@ def main(argv=None):
     model = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 1))
     loss_fn = nn.MSELoss()
     optimizer = optim.SGD(model.parameters(), lr=args.lr)
-    for epoch in range(args.epochs):
+    for _epoch in range(args.epochs):
         for i in range(0, 512, 32):
             optimizer.zero_grad()
             loss = loss_fn(model(x_train[i : i + 32]), y_train[i : i + 32])
