@@ -11,12 +11,6 @@ from tests.oracle import torch
 pytestmark = pytest.mark.skipif(torch is None, reason="torch is the oracle")
 
 
-def _np(r):
-    if isinstance(r, tuple):
-        return [_np(x) for x in r]
-    return r.detach().numpy()
-
-
 CASES = [
     ("jacobian", lambda T: lambda x: x**2 + x.sum(), lambda T: T.tensor([1.0, 2.0, 3.0]), ()),
     (
@@ -44,10 +38,7 @@ def test_matches_torch(name, fn, inputs, extra):
             args.append(T.tensor([1.0, -2.0]))
         res.append(getattr(T.autograd.functional, name)(*args))
     e, t = res
-    flat = lambda r: list(
-        np.asarray(x, dtype=np.float64).ravel() for x in (r if isinstance(r, list) else [r])
-    )  # noqa: E731
-    for a, b in zip(flat(_np_all(e)), flat(_np_all(t))):
+    for a, b in zip(_np_all(e), _np_all(t)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 

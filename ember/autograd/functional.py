@@ -112,7 +112,7 @@ def jvp(
     """(func(inputs), J v) through the double-vjp trick."""
     from ember.ops.creation import zeros_like
 
-    ins, multi = _tup(inputs)
+    ins, _ = _tup(inputs)
     ins = _prep(ins, True)
     out = func(*ins)
     outs, multi_out = _tup(out)
