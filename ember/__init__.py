@@ -80,6 +80,13 @@ __version__ = "0.1.0"
 import numpy as _np
 
 _np.seterr(divide="ignore", over="ignore", invalid="ignore")
+from ember._settings import (  # noqa: E402
+    are_deterministic_algorithms_enabled,
+    compile,
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
 from ember._threads import (  # noqa: E402
     get_num_interop_threads,
     get_num_threads,

@@ -105,3 +105,33 @@ def array_module(dev: device) -> Any:
     from ember.backends import cuda
 
     return cuda.get_cupy()
+
+
+class _Flags:
+    """Settings objects that torch scripts assign to (``torch.backends.cudnn.benchmark = True``)."""
+
+    def __init__(self, **defaults: Any) -> None:
+        self.__dict__.update(defaults)
+
+    def is_available(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__dict__})"
+
+
+# ember has no cuDNN/MPS kernels: the flags are accepted and recorded, and ember's CPU ops are
+# deterministic whatever they say
+cudnn = _Flags(enabled=True, benchmark=False, deterministic=False, allow_tf32=True)
+mps = _Flags()
+mkldnn = _Flags(enabled=True)
+__all__ += ["cudnn", "mps"]
+
+
+def __getattr__(name: str) -> Any:
+    # ember.backends.cuda is imported on first use (CuPy stays unimported until then)
+    if name == "cuda":
+        import importlib
+
+        return importlib.import_module("ember.backends.cuda")
+    raise AttributeError(f"module 'ember.backends' has no attribute '{name}'")

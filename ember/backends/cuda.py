@@ -5,6 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 _cupy: Any = None
+
+
+class _MatmulFlags:
+    """``torch.backends.cuda.matmul.allow_tf32 = ...``: recorded (CuPy decides its GEMM mode)."""
+
+    allow_tf32 = False
+    allow_fp16_reduced_precision_reduction = True
+    allow_bf16_reduced_precision_reduction = True
+
+
+matmul = _MatmulFlags()
 _error: str | None = None
 
 
