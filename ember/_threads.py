@@ -17,6 +17,7 @@ __all__ = [
 _lib: Any = None
 _names: tuple[str, str] | None = None
 _interop = [1]
+_fallback = [0]  # the count asked for when no OpenBLAS was found
 
 
 def _blas() -> tuple[Any, tuple[str, str]] | tuple[None, None]:
@@ -54,14 +55,14 @@ def set_num_threads(n: int) -> None:
     lib, names = _blas()
     if lib is not None and names is not None:
         getattr(lib, names[0])(ctypes.c_int(int(n)))
-    os.environ["OMP_NUM_THREADS"] = str(int(n))  # for processes started from here
+    _fallback[0] = int(n)
 
 
 def get_num_threads() -> int:
     lib, names = _blas()
     if lib is not None and names is not None:
         return int(getattr(lib, names[1])())
-    return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+    return _fallback[0] or int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
 
 
 def set_num_interop_threads(n: int) -> None:
