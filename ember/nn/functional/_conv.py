@@ -106,7 +106,7 @@ def _col2im(cols: Any, hw: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> Any
                 :, :, hi : hi + s[0] * (oh - 1) + 1 : s[0], wj : wj + s[1] * (ow - 1) + 1 : s[1]
             ] += cols6[:, :, i, j]
     if p[0] or p[1]:
-        out = out[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
+        out = xp.ascontiguousarray(out[:, :, p[0] : p[0] + h, p[1] : p[1] + w])  # as torch's
     return out
 
 
@@ -478,7 +478,7 @@ def conv_transpose2d(
     # fold onto the full (output_padding-extended) canvas, then crop the padding
     out = fold(cols, (oh + 2 * p[0], ow + 2 * p[1]), k, d, 0, s)
     if p[0] or p[1]:
-        out = out[:, :, p[0] : p[0] + oh, p[1] : p[1] + ow]
+        out = out[:, :, p[0] : p[0] + oh, p[1] : p[1] + ow].contiguous()  # torch: contiguous
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
     return out
