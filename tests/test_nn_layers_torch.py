@@ -103,3 +103,16 @@ def test_conv_pool_norm_embedding_layers_match_torch():
     assert repr(eb) == repr(tb), (repr(eb), repr(tb))
     e0 = en.Embedding(10, 4, padding_idx=0)
     assert not e0.weight[0].detach().numpy().any()
+
+
+def test_distance_modules_match_torch():
+    a = rng.standard_normal((3, 5)).astype(np.float32)
+    b = rng.standard_normal((3, 5)).astype(np.float32)
+    pairs = [
+        (ember.nn.CosineSimilarity(dim=1), torch.nn.CosineSimilarity(dim=1)),
+        (ember.nn.PairwiseDistance(p=1, keepdim=True), torch.nn.PairwiseDistance(p=1, keepdim=True)),
+    ]
+    for me, mt in pairs:
+        out_e = me(ember.tensor(a), ember.tensor(b)).numpy()
+        np.testing.assert_allclose(out_e, mt(torch.tensor(a), torch.tensor(b)).numpy(), rtol=1e-5)
+        assert repr(me) == repr(mt)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ember.autograd import anomaly as anomaly_mode
-from ember.autograd import functional, grad_mode
+from ember.autograd import functional, grad_mode  # noqa: F401  (ember.autograd.functional)
 from ember.autograd.anomaly import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,

@@ -10,6 +10,7 @@ from ember.nn.modules.activation import *  # noqa: F403
 from ember.nn.modules.attention import *  # noqa: F403
 from ember.nn.modules.container import *  # noqa: F403
 from ember.nn.modules.conv import *  # noqa: F403
+from ember.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from ember.nn.modules.dropout import *  # noqa: F403
 from ember.nn.modules.embedding import *  # noqa: F403
 from ember.nn.modules.flatten import *  # noqa: F403
