@@ -110,7 +110,10 @@ def test_distance_modules_match_torch():
     b = rng.standard_normal((3, 5)).astype(np.float32)
     pairs = [
         (ember.nn.CosineSimilarity(dim=1), torch.nn.CosineSimilarity(dim=1)),
-        (ember.nn.PairwiseDistance(p=1, keepdim=True), torch.nn.PairwiseDistance(p=1, keepdim=True)),
+        (
+            ember.nn.PairwiseDistance(p=1, keepdim=True),
+            torch.nn.PairwiseDistance(p=1, keepdim=True),
+        ),
     ]
     for me, mt in pairs:
         out_e = me(ember.tensor(a), ember.tensor(b)).numpy()
