@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -186,7 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         if r.extra:
             print(f"  {r.name}: {r.extra}")
     dump(results, args.json)
-    _ = resource
     return 0
 
 

@@ -132,7 +132,6 @@ def __getattr__(name: str) -> object:
 
 
 float_ = float
-cfloat = None
 
 
 def _need_tensor(fn: str, obj: _Any) -> None:

@@ -118,7 +118,6 @@ class _Writer:
 
     def __init__(self) -> None:
         self.storages: list[tuple[str, bytes]] = []
-        self._by_array: dict[int, _StorageRef] = {}
 
     def tensor(self, t: Tensor) -> _Reduce:
         a = t._data if t.is_cpu else t._data.get()

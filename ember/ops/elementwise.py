@@ -478,7 +478,8 @@ def _unary(
     op.__doc__ = doc or f"Elementwise {name}."
     globals()[node] = cls
     tensor_method(op)
-    _inplace_method(name, op)
+    # only rules that read the input need its pre-write value kept (the output is a new array)
+    _inplace_method(name, op, saves_input=save == "x")
     return op
 
 
@@ -631,7 +632,7 @@ def abs(input: Tensor, *, out: Any = None) -> Tensor:
 
 absolute = abs
 _inplace_method("abs", abs)
-_inplace_method("neg", neg)
+_inplace_method("neg", neg, saves_input=False)
 
 
 def _zero_grad_unary(name: str, node: str, fwd: Any, keep_int: bool = True) -> Any:
@@ -645,7 +646,7 @@ def _zero_grad_unary(name: str, node: str, fwd: Any, keep_int: bool = True) -> A
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name} (zero gradient almost everywhere)."
     tensor_method(op)
-    _inplace_method(name, op)
+    _inplace_method(name, op, saves_input=False)
     return op
 
 
@@ -667,7 +668,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     return r
 
 
-_inplace_method("round", round)
+_inplace_method("round", round, saves_input=False)
 
 
 class FracBackward0(Node):
@@ -687,7 +688,7 @@ def frac(input: Tensor) -> Tensor:
     return r
 
 
-_inplace_method("frac", frac)
+_inplace_method("frac", frac, saves_input=False)
 
 
 # --------------------------------------------------------------------------- clamp, min/max
@@ -928,7 +929,6 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Any =
         xa = ya.dtype.type(xa)
     xp = np if c.__class__ is np.ndarray else ref.xp
     r = wrap(xp.where(c, xa, ya))
-    _ = ref
     if _grad(input, other):
         record(WhereBackward0, r, (None, _t(input), _t(other)), saved=(_make(c),))
     return _out(out, r) if out is not None else r

@@ -148,7 +148,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
-vdot = inner_1d = dot
+vdot = dot
 Tensor.vdot = dot  # type: ignore[attr-defined]
 
 

@@ -10,7 +10,6 @@ its transpose and their gradients of any order need no hand-written backward bey
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -518,6 +517,3 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
     x = input.permute(1, 2, 0)
     out = conv1d(x, weight.permute(2, 1, 0), bias, padding=pad)
     return out.permute(2, 0, 1)
-
-
-_ = math

@@ -15,7 +15,7 @@ import numpy as np
 from ember.autograd.grad_mode import state as gm
 from ember.autograd.node import Node, record
 from ember.backends import xp_of
-from ember.ops._core import _make, wrap
+from ember.ops._core import wrap
 from ember.tensor import Tensor
 
 __all__ = [
@@ -209,6 +209,3 @@ def local_response_norm(
     sq = constant_pad(sq, [0, 0, size // 2, (size - 1) // 2], 0.0)
     div = avg_pool2d(sq, (size, 1), stride=1).reshape(input.shape)
     return input / (div * alpha + k).pow(beta)
-
-
-_ = _make

@@ -503,9 +503,6 @@ def lp_pool2d(
     return (out.sign() * out.abs().relu()).mul(k[0] * k[1]).pow(1.0 / norm_type)
 
 
-_ = math
-
-
 # ------------------------------------------------------------------------------ interpolation
 def _interp_matrix(
     size_in: int, size_out: int, mode: str, align_corners: bool | None, scale: float | None
