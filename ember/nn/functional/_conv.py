@@ -41,21 +41,15 @@ def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _im2col(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
-    """(N, C, H, W) -> (N, C*kh*kw, OH*OW) through one strided view and one copy."""
+def _patches(x: Any, k: tuple, d: tuple, p: tuple, s: tuple, batch_inner: bool) -> tuple:
+    """A strided view of every kernel window of zero-padded x: (N, C, kh, kw, OH, OW), or
+    (C, kh, kw, N, OH, OW) with `batch_inner` (the GEMM-friendly column order); and (OH, OW)."""
     n, c, h, w = x.shape
+    xp = xp_of(x)
     if p[0] or p[1]:
-        xp = (
-            np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), x.dtype)
-            if x.__class__ is np.ndarray
-            else None
-        )
-        if xp is None:
-            from ember.backends import xp_of
-
-            xp = xp_of(x).zeros((n, c, h + 2 * p[0], w + 2 * p[1]), x.dtype)
-        xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x
-        x = xp
+        padded = xp.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), x.dtype)
+        padded[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x
+        x = padded
     oh = _out_size(h, k[0], s[0], p[0], d[0])
     ow = _out_size(w, k[1], s[1], p[1], d[1])
     if oh <= 0 or ow <= 0:
@@ -64,25 +58,22 @@ def _im2col(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
             f"kernel {k}, padding {p}, stride {s}, dilation {d})"
         )
     sn, sc, sh, sw = x.strides
-    view = (
-        np.lib.stride_tricks.as_strided(
-            x,
-            (n, c, k[0], k[1], oh, ow),
-            (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]),
-            writeable=False,
-        )
-        if x.__class__ is np.ndarray
-        else _cupy_strided(
-            x, (n, c, k[0], k[1], oh, ow), (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1])
-        )
-    )
-    return view.reshape(n, c * k[0] * k[1], oh * ow), (oh, ow)
+    win = (k[0], k[1]), (sh * d[0], sw * d[1])
+    out = (oh, ow), (sh * s[0], sw * s[1])
+    if batch_inner:
+        shape, strides = (c, *win[0], n, *out[0]), (sc, *win[1], sn, *out[1])
+    else:
+        shape, strides = (n, c, *win[0], *out[0]), (sn, sc, *win[1], *out[1])
+    return xp.lib.stride_tricks.as_strided(x, shape, strides), (oh, ow)
 
 
-def _cupy_strided(x: Any, shape: tuple, strides: tuple) -> Any:
-    from ember.backends import xp_of
-
-    return xp_of(x).lib.stride_tricks.as_strided(x, shape, strides)
+def _im2col(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
+    """(N, C, H, W) -> (N, C*kh*kw, OH*OW) through one strided view and one copy."""
+    view, (oh, ow) = _patches(x, k, d, p, s, batch_inner=False)
+    n, c = x.shape[:2]
+    cols = view.reshape(n, c * k[0] * k[1], oh * ow)
+    # a 1x1 window with stride 1 reshapes without copying: unfold must not alias its input
+    return (cols.copy() if k == (1, 1) and s == (1, 1) and not (p[0] or p[1]) else cols), (oh, ow)
 
 
 def _col2im(cols: Any, hw: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
@@ -189,25 +180,9 @@ def fold(
 
 def _im2col_t(x: Any, k: tuple, d: tuple, p: tuple, s: tuple) -> tuple[Any, tuple]:
     """(N, C, H, W) -> (C*kh*kw, N*OH*OW): the GEMM-friendly layout (one copy)."""
-    n, c, h, w = x.shape
-    xp = xp_of(x)
-    if p[0] or p[1]:
-        padded = xp.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), x.dtype)
-        padded[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x
-        x = padded
-    oh = _out_size(h, k[0], s[0], p[0], d[0])
-    ow = _out_size(w, k[1], s[1], p[1], d[1])
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(
-            f"Calculated output size: ({oh}x{ow}). Output size is too small (input ({h}x{w}), "
-            f"kernel {k}, padding {p}, stride {s}, dilation {d})"
-        )
-    sn, sc, sh, sw = x.strides
-    view = xp.lib.stride_tricks.as_strided(
-        x, (c, k[0], k[1], n, oh, ow), (sc, sh * d[0], sw * d[1], sn, sh * s[0], sw * s[1])
-    )
-    cols = view.reshape(c * k[0] * k[1], n * oh * ow)
-    return cols, (oh, ow)
+    view, (oh, ow) = _patches(x, k, d, p, s, batch_inner=True)
+    n, c = x.shape[:2]
+    return view.reshape(c * k[0] * k[1], n * oh * ow), (oh, ow)
 
 
 def _col2im_t(cols: Any, shape: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> Any:
